@@ -1,0 +1,262 @@
+"""Run configuration: frozen dataclasses, YAML loading and validation.
+
+One flat namespace of option names serves the CLI flags, the YAML file
+(`--config run.yaml`) and `--print-config`: a key in the file is the flag's
+name with `_` for `-` (``look_back: 30``). Flags given on the command line
+override the file.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from rnncli.errors import ConfigError
+
+Cell = Literal["simple_rnn", "lstm", "gru"]
+CELL_ALIASES = {"simple": "simple_rnn", "simplernn": "simple_rnn", "rnn": "simple_rnn"}
+CELLS: tuple[str, ...] = ("simple_rnn", "lstm", "gru")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which columns of the CSV mean what."""
+
+    time_col: str | None = None
+    target: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    id_col: str | None = None
+    fill: Literal["ffill", "interpolate", "drop"] | None = None
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """How series become look-back windows, splits and scaled values."""
+
+    look_back: int = 30
+    horizon: int = 1
+    stride: int = 1
+    min_look_back: int | None = None
+    pad: Literal["pre", "post"] = "post"
+    val_size: float = 0.1
+    test_size: float = 0.1
+    scale: Literal["standard", "minmax", "none"] = "standard"
+    skip_short: bool = False
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The recurrent network."""
+
+    cell: Cell = "lstm"
+    units: int = 64
+    layers: int = 1
+    bidirectional: bool = False
+    activation: Literal["tanh", "relu", "linear"] = "tanh"
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    padding: Literal["mask", "zeros"] = "mask"
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """The optimisation."""
+
+    optimizer: Literal["adam", "rmsprop", "sgd"] = "adam"
+    learning_rate: float = 1e-3
+    loss: Literal["mse", "mae", "huber"] = "mse"
+    epochs: int = 100
+    batch_size: int = 64
+    patience: int = 10
+    clipnorm: float | None = 1.0
+    clipvalue: float | None = None
+    seed: int = 42
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+
+
+SPEC_CLASSES: tuple[type, ...] = (DataSpec, WindowSpec, ModelSpec, TrainSpec)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataSpec = DataSpec()
+    window: WindowSpec = WindowSpec()
+    model: ModelSpec = ModelSpec()
+    train: TrainSpec = TrainSpec()
+
+    def to_flat(self) -> dict[str, Any]:
+        """All options as one flat mapping (tuples as lists), for YAML."""
+        out: dict[str, Any] = {}
+        for part in (self.data, self.window, self.model, self.train):
+            for f in fields(part):
+                value = getattr(part, f.name)
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+def _field_types() -> dict[str, tuple[type, Any]]:
+    """Map every option name to (owning spec class, resolved type hint)."""
+    out: dict[str, tuple[type, Any]] = {}
+    for cls in SPEC_CLASSES:
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            out[f.name] = (cls, hints[f.name])
+    return out
+
+
+OPTION_TYPES = _field_types()
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(hint))
+    if origin is tuple:
+        return "list of " + _describe(typing.get_args(hint)[0])
+    if hint is type(None):
+        return "null"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    """Check `value` against `hint`; return it in canonical form or raise ConfigError."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(hint):
+            try:
+                return _coerce(key, value, arg)
+            except ConfigError:
+                continue
+        raise ConfigError(f"option '{key}' must be {_describe(hint)}, got {value!r}")
+    if hint is type(None):
+        if value is None:
+            return None
+    elif origin is Literal:
+        if key == "cell" and isinstance(value, str):
+            value = CELL_ALIASES.get(value.lower(), value.lower())
+        if value in typing.get_args(hint):
+            return value
+    elif origin is tuple:
+        items = [value] if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)) and all(isinstance(v, str) for v in items):
+            return tuple(items)
+    elif hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    raise ConfigError(f"option '{key}' must be {_describe(hint)}, got {value!r}")
+
+
+def build_config(options: dict[str, Any]) -> RunConfig:
+    """Validate a flat option mapping (from YAML and/or flags) into a RunConfig."""
+    unknown = sorted(set(options) - set(OPTION_TYPES))
+    if unknown:
+        valid = ", ".join(sorted(OPTION_TYPES))
+        raise ConfigError(f"unknown option '{unknown[0]}'; valid options are: {valid}")
+    parts: dict[type, dict[str, Any]] = {cls: {} for cls in SPEC_CLASSES}
+    for key, value in options.items():
+        cls, hint = OPTION_TYPES[key]
+        parts[cls][key] = _coerce(key, value, hint)
+    config = RunConfig(*(cls(**parts[cls]) for cls in SPEC_CLASSES))
+    validate(config)
+    return config
+
+
+def _positive(name: str, value: int | float | None, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "0 or more" if allow_zero else "greater than 0"
+        raise ConfigError(f"option '{name}' must be {bound}, got {value}")
+
+
+def validate(config: RunConfig) -> None:
+    """Range checks that types alone cannot express."""
+    w, m, t = config.window, config.model, config.train
+    for name in ("look_back", "horizon", "stride"):
+        _positive(name, getattr(w, name))
+    _positive("min_look_back", w.min_look_back)
+    if w.min_look_back is not None and w.min_look_back > w.look_back:
+        raise ConfigError(
+            f"option 'min_look_back' ({w.min_look_back}) must not exceed "
+            f"'look_back' ({w.look_back})"
+        )
+    for name in ("val_size", "test_size"):
+        _positive(name, getattr(w, name), allow_zero=True)
+    for name in ("units", "layers"):
+        _positive(name, getattr(m, name))
+    for name in ("dropout", "recurrent_dropout"):
+        value = getattr(m, name)
+        if not 0.0 <= value < 1.0:
+            raise ConfigError(f"option '{name}' must be in [0, 1), got {value}")
+    for name in ("learning_rate", "epochs", "batch_size", "clipnorm", "clipvalue"):
+        _positive(name, getattr(t, name))
+    _positive("patience", t.patience, allow_zero=True)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Read a flat YAML mapping of options with yaml.safe_load."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config file {path} is not valid YAML{where}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must be a mapping of option: value")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def merge(file_options: dict[str, Any], flag_options: dict[str, Any]) -> RunConfig:
+    """Flags that were given (not None) override the file; the rest keep defaults."""
+    merged = dict(file_options)
+    merged.update({k: v for k, v in flag_options.items() if v is not None and v != ()})
+    return build_config(merged)
+
+
+def dump_yaml(config: RunConfig) -> str:
+    return yaml.safe_dump(config.to_flat(), sort_keys=False)
+
+
+def replace(config: RunConfig, **changes: Any) -> RunConfig:
+    """Return a copy with flat options changed (validated again)."""
+    flat = config.to_flat()
+    flat.update(changes)
+    return build_config(flat)
+
+
+__all__ = [
+    "CELLS",
+    "ConfigError",
+    "DataSpec",
+    "ModelSpec",
+    "RunConfig",
+    "TrainSpec",
+    "WindowSpec",
+    "build_config",
+    "dump_yaml",
+    "load_yaml",
+    "merge",
+    "replace",
+]
