@@ -1,0 +1,368 @@
+"""The command line: parse options, call one core function, render the result.
+
+Only this module imports typer. TensorFlow is imported inside the commands
+that need it, never here at module level, so `--help` and Tab completion
+stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rnncli import __version__, console
+from rnncli.errors import RnnCliError
+
+app = typer.Typer(
+    name="rnncli",
+    help="Time-series forecasting with recurrent neural networks (SimpleRNN, LSTM, GRU), "
+    "from a CSV, without writing code.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_STATE = {"debug": False}
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Cell(str, Enum):
+    simple_rnn = "simple_rnn"
+    simple = "simple"
+    lstm = "lstm"
+    gru = "gru"
+
+
+class Scale(str, Enum):
+    standard = "standard"
+    minmax = "minmax"
+    none = "none"
+
+
+class Pad(str, Enum):
+    pre = "pre"
+    post = "post"
+
+
+class Fill(str, Enum):
+    ffill = "ffill"
+    interpolate = "interpolate"
+    drop = "drop"
+
+
+def handle_errors(func: Any) -> Any:
+    """Map user errors to one line on stderr and an exit code; tracebacks only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RnnCliError as exc:
+            if _STATE["debug"]:
+                raise
+            console.err().print(f"Error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            if _STATE["debug"]:
+                raise
+            console.note("Interrupted.")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"rnncli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks (also RNNCLI_DEBUG=1).")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Let TensorFlow's own log through.")
+    ] = False,
+) -> None:
+    from rnncli import runtime
+
+    _STATE["debug"] = debug or os.environ.get("RNNCLI_DEBUG", "") not in ("", "0")
+    runtime.set_verbose(verbose)
+
+
+# ---- options shared by ingest and train (defined once) ----------------------------------------
+
+DATA_PANEL = "Data"
+WINDOW_PANEL = "Windows and splits"
+
+DataArg = Annotated[
+    str, typer.Argument(help="CSV file, or - to read it from stdin.", metavar="DATA")
+]
+TimeCol = Annotated[
+    str | None,
+    typer.Option(
+        help="Time column (default: the first column that parses as dates).",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+Target = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Column to forecast; repeat for several (default: the only numeric "
+        "column, else one named close/price/value/y).",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+Features = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Extra input column; repeat for several (default: the targets only).",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+IdCol = Annotated[
+    str | None,
+    typer.Option(
+        help="Series id column of a long panel of many series.", rich_help_panel=DATA_PANEL
+    ),
+]
+FillOpt = Annotated[
+    Fill | None,
+    typer.Option(help="Fill missing values (default: refuse them).", rich_help_panel=DATA_PANEL),
+]
+LookBack = Annotated[
+    int | None,
+    typer.Option(
+        help="Past steps the model sees [default: 30].", min=1, rich_help_panel=WINDOW_PANEL
+    ),
+]
+Horizon = Annotated[
+    int | None,
+    typer.Option(help="Steps forecast at once [default: 1].", min=1, rich_help_panel=WINDOW_PANEL),
+]
+Stride = Annotated[
+    int | None,
+    typer.Option(
+        help="Steps between window origins [default: 1].", min=1, rich_help_panel=WINDOW_PANEL
+    ),
+]
+MinLookBack = Annotated[
+    int | None,
+    typer.Option(
+        help="Also make padded, masked windows with at least this much history.",
+        min=1,
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+PadOpt = Annotated[
+    Pad | None,
+    typer.Option(
+        help="Side of the padding in short windows [default: post].", rich_help_panel=WINDOW_PANEL
+    ),
+]
+ValSize = Annotated[
+    float | None,
+    typer.Option(
+        help="Validation part: a fraction (<1) or a count of final steps per series "
+        "[default: 0.1].",
+        min=0,
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+TestSize = Annotated[
+    float | None,
+    typer.Option(
+        help="Test part: a fraction (<1) or a count of final steps per series [default: 0.1].",
+        min=0,
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+ScaleOpt = Annotated[
+    Scale | None,
+    typer.Option(
+        help="Scaling fitted on each series' training part [default: standard].",
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+SkipShort = Annotated[
+    bool | None,
+    typer.Option(
+        "--skip-short",
+        help="Skip series too short for one window (with a warning).",
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="YAML file of options (flags override it).", dir_okay=False),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, Enum):
+        return v.value
+    if isinstance(v, list):
+        return tuple(v) or None
+    return v
+
+
+def make_config(config_file: Path | None, flags: dict[str, Any]) -> Any:
+    """The effective RunConfig: YAML file (if any), then the flags that were given."""
+    from rnncli import config as cfg
+
+    file_options = cfg.load_yaml(config_file) if config_file is not None else {}
+    return cfg.merge(file_options, {k: _value(v) for k, v in flags.items()})
+
+
+def open_data(data: str) -> tuple[Any, str]:
+    """A path, or stdin for '-': (source, label for messages)."""
+    if data != "-":
+        return data, data
+    if sys.stdin is None or sys.stdin.isatty():
+        raise RnnCliError("DATA is '-' but nothing is piped to stdin; pipe a CSV or name a file")
+    return sys.stdin, "<stdin>"
+
+
+def load_windows(data: str, run: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """CSV -> (panel, dataset, spec dict); says on stderr what it picked."""
+    from rnncli import data as data_mod
+    from rnncli import dataset
+
+    source, label = open_data(data)
+    panel = data_mod.load_panel(source, run.data, label)
+    for line in panel.notes:
+        console.note(line)
+    ds = dataset.build(panel, run.window)
+    for skipped in ds.skipped:
+        console.warn(f"skipped series {skipped}: too short for look-back + horizon")
+    return panel, ds, dataset.spec_dict(panel, run.window, ds)
+
+
+def summary_rows(ds: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    from rnncli.data import format_time
+    from rnncli.dataset import SPLITS
+
+    rows = []
+    for i, name in enumerate(SPLITS):
+        idx = ds.part(i)
+        times = ds.target_time[idx]
+        rows.append(
+            {
+                "split": name,
+                "windows": len(idx),
+                "series": len(set(ds.series[idx].tolist())),
+                "first_target": format_time(times.min()) if len(idx) else None,
+                "last_target": format_time(times.max()) if len(idx) else None,
+            }
+        )
+    return rows
+
+
+@app.command()
+@handle_errors
+def ingest(
+    data: DataArg,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the windows to this .npz file.")
+    ] = None,
+    time_col: TimeCol = None,
+    target: Target = None,
+    features: Features = None,
+    id_col: IdCol = None,
+    fill: FillOpt = None,
+    look_back: LookBack = None,
+    horizon: Horizon = None,
+    stride: Stride = None,
+    min_look_back: MinLookBack = None,
+    pad: PadOpt = None,
+    val_size: ValSize = None,
+    test_size: TestSize = None,
+    scale: ScaleOpt = None,
+    skip_short: SkipShort = None,
+    config: ConfigOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Turn a CSV into look-back windows (x, y, mask) with chronological splits and scaling."""
+    flags = dict(locals())
+    for key in ("data", "out", "config", "fmt"):
+        flags.pop(key)
+    run = make_config(config, flags)
+    panel, ds, spec = load_windows(data, run)
+    if out is not None:
+        from rnncli.dataset import save_npz
+
+        save_npz(out, ds, spec)
+        console.note(f"wrote {out}")
+    else:
+        console.note("nothing written; pass --out FILE.npz to save the windows")
+    shapes = {
+        "x": list(ds.x.shape),
+        "y": list(ds.y.shape),
+        "mask": list(ds.mask.shape) if ds.mask is not None else None,
+    }
+    rows = summary_rows(ds, spec)
+    if fmt == Format.json:
+        console.write_json(
+            {
+                "columns": spec["columns"],
+                "freq": spec["freq"],
+                "series": len(ds.series_ids),
+                "shapes": shapes,
+                "splits": rows,
+                "out": str(out) if out else None,
+            }
+        )
+        return
+    console.write_rows(rows, fmt.value, title="windows per split")
+    if fmt == Format.table:
+        c = spec["columns"]
+        console.out().print(
+            f"x {tuple(ds.x.shape)}  y {tuple(ds.y.shape)}  mask "
+            f"{tuple(ds.mask.shape) if ds.mask is not None else 'none (no padding)'}\n"
+            f"inputs: {', '.join(c['inputs'])}   targets: {', '.join(c['targets'])}   "
+            f"series: {len(ds.series_ids)}   frequency: {spec['freq'] or 'unknown'}",
+            markup=False,
+        )
+
+
+@app.command()
+@handle_errors
+def info(fmt: FormatOpt = Format.table) -> None:
+    """Versions of rnncli, Python, TensorFlow and Keras, and the devices TensorFlow sees."""
+    from rnncli import runtime
+
+    data = runtime.info()
+    if fmt == Format.json:
+        console.write_json(data)
+        return
+    devices = "; ".join(
+        f"{d['type']} {d['name']}" + (f" ({d['model']})" if d.get("model") else "")
+        for d in data.pop("devices")
+    )
+    rows = [{"item": k, "value": str(v)} for k, v in data.items()]
+    rows.append({"item": "devices", "value": devices})
+    console.write_rows(rows, fmt.value)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="rnncli")

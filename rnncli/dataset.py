@@ -1,0 +1,224 @@
+"""From a Panel to training windows: chronological splits, per-series scaling, windows, .npz.
+
+Each series is split by time into train | val | test. Scaling statistics
+come from that series' train rows only. A window belongs to the part that
+holds all of its target steps (its look-back may reach into earlier parts);
+windows whose targets straddle two parts are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnncli.config import WindowSpec
+from rnncli.data import Panel, resolve_size
+from rnncli.errors import DataError
+from rnncli.windows import history, origins, targets
+
+SPLITS = ("train", "val", "test")
+TRAIN, VAL, TEST = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """x_scaled = (x - center) / scale, per series (rows) and input column (columns)."""
+
+    method: str
+    center: np.ndarray  # (n_series, n_inputs)
+    scale: np.ndarray  # (n_series, n_inputs)
+
+    def transform(self, values: np.ndarray, series: int) -> np.ndarray:
+        return (values - self.center[series]) / self.scale[series]
+
+    def inverse_targets(self, y: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """Undo scaling of y (n, horizon, n_targets) whose rows belong to `series` (n,)."""
+        n_targets = y.shape[-1]
+        center = self.center[series, :n_targets][:, None, :]
+        scale = self.scale[series, :n_targets][:, None, :]
+        return y * scale + center
+
+    def to_dict(self, ids: list[str]) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "series": {
+                sid: {"center": self.center[i].tolist(), "scale": self.scale[i].tolist()}
+                for i, sid in enumerate(ids)
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], ids: list[str]) -> Scaler:
+        rows = [data["series"][sid] for sid in ids]
+        center = np.array([r["center"] for r in rows], dtype=np.float64)
+        scale = np.array([r["scale"] for r in rows], dtype=np.float64)
+        return cls(data["method"], center, scale)
+
+
+def fit_scale(train: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Statistics of one series' training rows (n_train, n_inputs)."""
+    n_inputs = train.shape[1]
+    if method == "none":
+        return np.zeros(n_inputs), np.ones(n_inputs)
+    if method == "minmax":
+        center, spread = train.min(axis=0), np.ptp(train, axis=0)
+    else:
+        center, spread = train.mean(axis=0), train.std(axis=0)
+    return center, np.where(spread > 0, spread, 1.0)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    x: np.ndarray  # (N, look_back, n_inputs) float32, scaled
+    y: np.ndarray  # (N, horizon, n_targets) float32, scaled
+    mask: np.ndarray | None  # (N, look_back) bool, None when nothing is padded
+    series: np.ndarray  # (N,) int32 index into series_ids
+    split: np.ndarray  # (N,) int8: 0 train, 1 val, 2 test
+    target_time: np.ndarray  # (N, horizon) datetime64[ns] or int64
+    series_ids: list[str]
+    scaler: Scaler
+    sizes: dict[str, list[int]]  # per split, rows of each series
+    skipped: list[str]  # series skipped as too short (--skip-short)
+
+    def part(self, split: int) -> np.ndarray:
+        return np.flatnonzero(self.split == split)
+
+    def counts(self) -> dict[str, int]:
+        return {name: int((self.split == i).sum()) for i, name in enumerate(SPLITS)}
+
+
+def build(panel: Panel, spec: WindowSpec) -> Dataset:
+    """Split, scale and window every series of the panel."""
+    n_targets = len(panel.columns.targets)
+    min_lb = spec.min_look_back or spec.look_back
+    parts: list[tuple] = []
+    ids: list[str] = []
+    centers, scales, skipped = [], [], []
+    sizes: dict[str, list[int]] = {name: [] for name in SPLITS}
+    for s in panel.series:
+        n = len(s.values)
+        if n < min_lb + spec.horizon:
+            if spec.skip_short:
+                skipped.append(f"{s.id} ({n} steps)")
+                continue
+            raise DataError(
+                f"series '{s.id}' has {n} time steps, fewer than look-back {min_lb} + horizon "
+                f"{spec.horizon} = {min_lb + spec.horizon}; lower --look-back (or set "
+                f"--min-look-back), or pass --skip-short to leave it out"
+            )
+        n_val = resolve_size(spec.val_size, n, "val-size")
+        n_test = resolve_size(spec.test_size, n, "test-size")
+        n_train = n - n_val - n_test
+        if n_train < 2:
+            raise DataError(
+                f"series '{s.id}' has {n} steps: nothing left to train on after val "
+                f"{n_val} + test {n_test}; lower --val-size or --test-size"
+            )
+        center, scale = fit_scale(s.values[:n_train], spec.scale)
+        scaled = ((s.values - center) / scale).astype(np.float32)
+        at = origins(n, spec.look_back, spec.horizon, spec.stride, spec.min_look_back)
+        end = at + spec.horizon
+        split = np.full(len(at), -1, dtype=np.int8)
+        split[end <= n_train] = TRAIN
+        split[(at >= n_train) & (end <= n_train + n_val)] = VAL
+        split[at >= n_train + n_val] = TEST
+        at, split = at[split >= 0], split[split >= 0]
+        x, mask = history(scaled, at, spec.look_back, spec.pad)
+        y = targets(scaled, at, spec.horizon, n_targets)
+        steps = at[:, None] + np.arange(spec.horizon)[None, :]
+        index = len(ids)
+        ids.append(s.id)
+        centers.append(center)
+        scales.append(scale)
+        for name, count in zip(SPLITS, (n_train, n_val, n_test), strict=True):
+            sizes[name].append(count)
+        parts.append((x, y, mask, np.full(len(at), index, np.int32), split, s.time[steps]))
+    if not parts:
+        raise DataError("no series is long enough for the look-back and horizon")
+    # one series: its arrays as they are; a panel: one concatenation
+    x, y, mask, series, split, times = (
+        p[0] if len(p) == 1 else np.concatenate(p) for p in zip(*parts, strict=True)
+    )
+    scaler = Scaler(spec.scale, np.array(centers), np.array(scales))
+    ds = Dataset(
+        x, y, None if mask.all() else mask, series, split, times, ids, scaler, sizes, skipped
+    )
+    if ds.counts()["train"] == 0:
+        raise DataError(
+            "no training window: the training part is shorter than look-back + horizon; "
+            "lower --look-back or --val-size/--test-size"
+        )
+    return ds
+
+
+def spec_dict(panel: Panel, spec: WindowSpec, ds: Dataset) -> dict[str, Any]:
+    """Everything later commands need to read the windows back and undo the scaling."""
+    c = panel.columns
+    return {
+        "source": panel.source,
+        "columns": {
+            "time_col": c.time_col,
+            "targets": list(c.targets),
+            "inputs": list(c.inputs),
+            "id_col": c.id_col,
+        },
+        "freq": panel.freq,
+        "window": asdict(spec),
+        "scaler": ds.scaler.to_dict(ds.series_ids),
+        "sizes": ds.sizes,
+        "counts": ds.counts(),
+    }
+
+
+def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
+    """Write the windows and spec; a temporary file renamed into place (no pickles)."""
+    arrays: dict[str, np.ndarray] = {
+        "x": ds.x,
+        "y": ds.y,
+        "series": ds.series,
+        "split": ds.split,
+        "target_time": ds.target_time,
+        "series_ids": np.array(ds.series_ids, dtype=str),
+        "spec": np.array(json.dumps(spec)),
+    }
+    if ds.mask is not None:
+        arrays["mask"] = ds.mask
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            np.savez(fh, **arrays)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
+    """Read windows written by `save_npz`."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            spec = json.loads(str(f["spec"]))
+            ids = [str(s) for s in f["series_ids"]]
+            ds = Dataset(
+                f["x"],
+                f["y"],
+                f.get("mask"),
+                f["series"],
+                f["split"],
+                f["target_time"],
+                ids,
+                Scaler.from_dict(spec["scaler"], ids),
+                spec["sizes"],
+                [],
+            )
+    except FileNotFoundError:
+        raise DataError(f"file '{path}' not found") from None
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path} is not a windows file written by 'rnncli ingest' ({exc})"
+        ) from None
+    return ds, spec
