@@ -9,6 +9,7 @@ windows whose targets straddle two parts are dropped.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -217,7 +218,7 @@ def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
             )
     except FileNotFoundError:
         raise DataError(f"file '{path}' not found") from None
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise DataError(
             f"{path} is not a windows file written by 'rnncli ingest' ({exc})"
         ) from None
