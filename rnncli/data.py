@@ -134,10 +134,11 @@ def pick_columns(df: pd.DataFrame, spec: DataSpec, label: str) -> tuple[Columns,
                 )
             targets = (named[0],)
         notes.append(f"target: {', '.join(targets)}")
+    targets = tuple(dict.fromkeys(targets))  # a column named twice is one column
     for name in targets:
         if name in (time_col, spec.id_col):
             raise DataError(f"column '{name}' cannot be both the target and the time or id column")
-    inputs = tuple(targets) + tuple(f for f in spec.features if f not in targets)
+    inputs = tuple(dict.fromkeys((*targets, *spec.features)))
     return Columns(time_col, tuple(targets), inputs, spec.id_col), notes
 
 
