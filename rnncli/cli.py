@@ -366,3 +366,179 @@ def info(fmt: FormatOpt = Format.table) -> None:
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="rnncli")
+
+
+# ---- train ---------------------------------------------------------------------------------
+
+MODEL_PANEL = "Model"
+TRAIN_PANEL = "Training"
+
+
+class Activation(str, Enum):
+    tanh = "tanh"
+    relu = "relu"
+    linear = "linear"
+
+
+class Padding(str, Enum):
+    mask = "mask"
+    zeros = "zeros"
+
+
+class Optimizer(str, Enum):
+    adam = "adam"
+    rmsprop = "rmsprop"
+    sgd = "sgd"
+
+
+class Loss(str, Enum):
+    mse = "mse"
+    mae = "mae"
+    huber = "huber"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+class Normalize(str, Enum):
+    none = "none"
+    last = "last"
+
+
+def _opt(help_text: str, panel: str, **kw: Any) -> Any:
+    return typer.Option(help=help_text, rich_help_panel=panel, **kw)
+
+
+@app.command()
+@handle_errors
+def train(
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="CSV file (- for stdin) or an .npz from 'rnncli ingest'.", metavar="DATA"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Model directory [default: models/<data name>]."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing model.")] = False,
+    cell: Annotated[Cell | None, _opt("Recurrent cell [default: lstm].", MODEL_PANEL)] = None,
+    units: Annotated[int | None, _opt("Units per layer [default: 64].", MODEL_PANEL, min=1)] = None,
+    layers: Annotated[
+        int | None, _opt("Stacked recurrent layers [default: 1].", MODEL_PANEL, min=1)
+    ] = None,
+    bidirectional: Annotated[
+        bool | None,
+        _opt("Read each window both ways.", MODEL_PANEL),
+    ] = None,
+    activation: Annotated[
+        Activation | None, _opt("Cell activation [default: tanh].", MODEL_PANEL)
+    ] = None,
+    dropout: Annotated[
+        float | None, _opt("Input dropout [default: 0].", MODEL_PANEL, min=0, max=0.99)
+    ] = None,
+    recurrent_dropout: Annotated[
+        float | None,
+        _opt("Recurrent-state dropout (slow on GPU) [default: 0].", MODEL_PANEL, min=0, max=0.99),
+    ] = None,
+    padding: Annotated[
+        Padding | None,
+        _opt(
+            "Padded windows: pass the mask to the cells, or plain zeros [default: mask].",
+            MODEL_PANEL,
+        ),
+    ] = None,
+    normalize: Annotated[
+        Normalize | None,
+        _opt(
+            "Subtract each window's last value from its targets (and add it back to the "
+            "forecast) [default: last].",
+            WINDOW_PANEL,
+        ),
+    ] = None,
+    optimizer: Annotated[Optimizer | None, _opt("Optimizer [default: adam].", TRAIN_PANEL)] = None,
+    learning_rate: Annotated[
+        float | None, _opt("Learning rate [default: 0.001].", TRAIN_PANEL, min=0)
+    ] = None,
+    loss: Annotated[Loss | None, _opt("Loss [default: mse].", TRAIN_PANEL)] = None,
+    epochs: Annotated[
+        int | None, _opt("Maximum epochs [default: 100].", TRAIN_PANEL, min=1)
+    ] = None,
+    batch_size: Annotated[
+        int | None, _opt("Windows per batch [default: 64].", TRAIN_PANEL, min=1)
+    ] = None,
+    patience: Annotated[
+        int | None,
+        _opt(
+            "Stop after this many epochs without a better val_loss; 0 = never [default: 10].",
+            TRAIN_PANEL,
+            min=0,
+        ),
+    ] = None,
+    clipnorm: Annotated[
+        float | None, _opt("Clip each gradient's norm [default: 1.0].", TRAIN_PANEL, min=0)
+    ] = None,
+    clipvalue: Annotated[
+        float | None, _opt("Clip gradient values [default: off].", TRAIN_PANEL, min=0)
+    ] = None,
+    seed: Annotated[int | None, _opt("Random seed [default: 42].", TRAIN_PANEL)] = None,
+    device: Annotated[Device | None, _opt("Where to train [default: auto].", TRAIN_PANEL)] = None,
+    time_col: TimeCol = None,
+    target: Target = None,
+    features: Features = None,
+    id_col: IdCol = None,
+    fill: FillOpt = None,
+    look_back: LookBack = None,
+    horizon: Horizon = None,
+    stride: Stride = None,
+    min_look_back: MinLookBack = None,
+    pad: PadOpt = None,
+    val_size: ValSize = None,
+    test_size: TestSize = None,
+    scale: ScaleOpt = None,
+    skip_short: SkipShort = None,
+    config: ConfigOpt = None,
+    print_config: Annotated[
+        bool, typer.Option("--print-config", help="Print the effective YAML config and exit.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Train a SimpleRNN, LSTM or GRU forecaster and save it as a model directory."""
+    flags = dict(locals())
+    for key in ("data", "out", "force", "config", "print_config", "quiet", "fmt"):
+        flags.pop(key)
+    run = make_config(config, flags)
+    if print_config:
+        from rnncli.config import dump_yaml
+
+        sys.stdout.write(dump_yaml(run))
+        return
+    if data is None:
+        raise typer.BadParameter("DATA is required (a CSV file, - for stdin, or an .npz)")
+    from rnncli import pipeline
+
+    source, label = open_data(data)
+    if out is None:
+        out = Path("models") / Path(label if data != "-" else "stdin").stem
+        console.note(f"model directory: {out} (set --out to choose)")
+    say = (lambda _msg: None) if quiet else console.note
+    progress = console.EpochProgress(run.train.epochs, quiet=quiet)
+    try:
+        outcome = pipeline.train(run, source, label, out, force=force, note=say, on_epoch=progress)
+    finally:
+        progress.close()
+    fit = outcome.fit
+    say(
+        f"trained {run.model.cell} ({outcome.params:,} parameters) for {len(fit.history)} epochs "
+        f"in {fit.seconds:.1f} s on {outcome.device}; best epoch {fit.best_epoch} "
+        f"(loss {fit.best_loss:.4g})"
+    )
+    console.note(f"saved {outcome.path}")
+    if outcome.metrics:
+        cols = ["series", "target", "method", "mae", "rmse", "mape", "smape", "mase"]
+        console.write_rows(outcome.metrics, fmt.value, title="held-out test part", columns=cols)

@@ -46,6 +46,7 @@ class WindowSpec:
     val_size: float = 0.1
     test_size: float = 0.1
     scale: Literal["standard", "minmax", "none"] = "standard"
+    normalize: Literal["none", "last"] = "last"
     skip_short: bool = False
 
 

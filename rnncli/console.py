@@ -21,7 +21,10 @@ from rich.table import Table
 
 def _console(stream: Any) -> Console:
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(file=stream, no_color=no_color, highlight=False, soft_wrap=True)
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    return Console(
+        file=stream, no_color=no_color, highlight=False, soft_wrap=True, width=None if tty else 160
+    )
 
 
 def out() -> Console:

@@ -84,6 +84,7 @@ class Dataset:
     scaler: Scaler
     sizes: dict[str, list[int]]  # per split, rows of each series
     skipped: list[str]  # series skipped as too short (--skip-short)
+    origin: np.ndarray | None = None  # (N,) index in its series of each window's first target
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
@@ -92,8 +93,31 @@ class Dataset:
         return {name: int((self.split == i).sum()) for i, name in enumerate(SPLITS)}
 
 
-def build(panel: Panel, spec: WindowSpec) -> Dataset:
-    """Split, scale and window every series of the panel."""
+@dataclass(frozen=True)
+class Fitted:
+    """A series' split sizes and scaling recorded at training time, reused on newer data."""
+
+    n_train: int
+    n_val: int
+    center: np.ndarray
+    scale: np.ndarray
+
+
+def fitted_from(ds: Dataset) -> dict[str, Fitted]:
+    return {
+        sid: Fitted(
+            ds.sizes["train"][i], ds.sizes["val"][i], ds.scaler.center[i], ds.scaler.scale[i]
+        )
+        for i, sid in enumerate(ds.series_ids)
+    }
+
+
+def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = None) -> Dataset:
+    """Split, scale and window every series of the panel.
+
+    With `fitted` (from a trained model), each series keeps its recorded train and val
+    sizes and scaling statistics, and every later step is test: data the model never saw.
+    """
     n_targets = len(panel.columns.targets)
     min_lb = spec.min_look_back or spec.look_back
     parts: list[tuple] = []
@@ -111,15 +135,25 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
                 f"{spec.horizon} = {min_lb + spec.horizon}; lower --look-back (or set "
                 f"--min-look-back), or pass --skip-short to leave it out"
             )
-        n_val = resolve_size(spec.val_size, n, "val-size")
-        n_test = resolve_size(spec.test_size, n, "test-size")
-        n_train = n - n_val - n_test
+        if fitted is not None:
+            if s.id not in fitted:
+                known = ", ".join(sorted(fitted)[:10])
+                raise DataError(f"series '{s.id}' is unknown to the model (it knows: {known})")
+            f = fitted[s.id]
+            n_train, n_val, n_test = f.n_train, f.n_val, max(n - f.n_train - f.n_val, 0)
+        else:
+            n_val = resolve_size(spec.val_size, n, "val-size")
+            n_test = resolve_size(spec.test_size, n, "test-size")
+            n_train = n - n_val - n_test
         if n_train < 2:
             raise DataError(
                 f"series '{s.id}' has {n} steps: nothing left to train on after val "
                 f"{n_val} + test {n_test}; lower --val-size or --test-size"
             )
-        center, scale = fit_scale(s.values[:n_train], spec.scale)
+        if fitted is not None:
+            center, scale = fitted[s.id].center, fitted[s.id].scale
+        else:
+            center, scale = fit_scale(s.values[:n_train], spec.scale)
         scaled = ((s.values - center) / scale).astype(np.float32)
         at = origins(n, spec.look_back, spec.horizon, spec.stride, spec.min_look_back)
         end = at + spec.horizon
@@ -137,18 +171,18 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         scales.append(scale)
         for name, count in zip(SPLITS, (n_train, n_val, n_test), strict=True):
             sizes[name].append(count)
-        parts.append((x, y, mask, np.full(len(at), index, np.int32), split, s.time[steps]))
+        parts.append((x, y, mask, np.full(len(at), index, np.int32), split, s.time[steps], at))
     if not parts:
         raise DataError("no series is long enough for the look-back and horizon")
     # one series: its arrays as they are; a panel: one concatenation
-    x, y, mask, series, split, times = (
+    x, y, mask, series, split, times, at = (
         p[0] if len(p) == 1 else np.concatenate(p) for p in zip(*parts, strict=True)
     )
     scaler = Scaler(spec.scale, np.array(centers), np.array(scales))
     ds = Dataset(
-        x, y, None if mask.all() else mask, series, split, times, ids, scaler, sizes, skipped
+        x, y, None if mask.all() else mask, series, split, times, ids, scaler, sizes, skipped, at
     )
-    if ds.counts()["train"] == 0:
+    if fitted is None and ds.counts()["train"] == 0:
         raise DataError(
             "no training window: the training part is shorter than look-back + horizon; "
             "lower --look-back or --val-size/--test-size"
@@ -182,6 +216,7 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
         "y": ds.y,
         "series": ds.series,
         "split": ds.split,
+        "origin": ds.origin if ds.origin is not None else np.zeros(0, np.int64),
         "target_time": ds.target_time,
         "series_ids": np.array(ds.series_ids, dtype=str),
         "spec": np.array(json.dumps(spec)),
