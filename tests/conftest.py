@@ -1,0 +1,59 @@
+"""Shared fixtures. Models are tiny and trained once per session: TensorFlow is slow to start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # tests are CPU-only, also on a GPU machine
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+
+TINY = {  # a model small enough to train in a couple of seconds
+    "units": 4,
+    "epochs": 3,
+    "batch_size": 32,
+    "look_back": 12,
+    "horizon": 3,
+    "seed": 7,
+}
+
+
+def tiny_config(**changes: object):
+    from rnncli.config import build_config
+
+    options = dict(TINY)
+    options.update(changes)
+    return build_config(options)
+
+
+@pytest.fixture(scope="session")
+def sample() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def air_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An LSTM trained on AirPassengers (monthly, one series): a complete model directory."""
+    from rnncli import pipeline
+
+    out = tmp_path_factory.mktemp("models") / "air"
+    csv = SAMPLE / "airpassengers.csv"
+    pipeline.train(tiny_config(), str(csv), str(csv), out, note=lambda _m: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def panel_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GRU trained on the ragged employment panel, with padded and masked windows."""
+    from rnncli import pipeline
+
+    out = tmp_path_factory.mktemp("models") / "panel"
+    csv = SAMPLE / "employment_panel.csv"
+    run = tiny_config(cell="gru", id_col="series_id", look_back=240, min_look_back=24, stride=6)
+    pipeline.train(run, str(csv), str(csv), out, note=lambda _m: None)
+    return out
