@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from rnncli.config import DataSpec, WindowSpec
+from rnncli.dataset import Fitted, Scaler
 from rnncli.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -44,6 +46,27 @@ class Artifact:
     path: Path
     meta: dict[str, Any]
     model: keras.Model | None = None
+
+    def data_spec(self) -> DataSpec:
+        """The column roles recorded at training, to read newer data the same way."""
+        c = self.meta["data"]["columns"]
+        features = tuple(f for f in c["inputs"] if f not in c["targets"])
+        return DataSpec(
+            c["time_col"], tuple(c["targets"]), features, c["id_col"], self.meta["data"].get("fill")
+        )
+
+    def window_spec(self) -> WindowSpec:
+        return WindowSpec(**self.meta["window"])
+
+    def fitted(self) -> dict[str, Fitted]:
+        """Per series: recorded split sizes and scaling statistics."""
+        sizes = self.meta["data"]["sizes"]
+        ids = self.meta["data"]["series"]
+        scaler = Scaler.from_dict(self.meta["scaler"], ids)
+        return {
+            sid: Fitted(sizes["train"][i], sizes["val"][i], scaler.center[i], scaler.scale[i])
+            for i, sid in enumerate(ids)
+        }
 
     def read_json(self, name: str) -> dict[str, Any] | None:
         file = self.path / name

@@ -103,15 +103,6 @@ class Fitted:
     scale: np.ndarray
 
 
-def fitted_from(ds: Dataset) -> dict[str, Fitted]:
-    return {
-        sid: Fitted(
-            ds.sizes["train"][i], ds.sizes["val"][i], ds.scaler.center[i], ds.scaler.scale[i]
-        )
-        for i, sid in enumerate(ds.series_ids)
-    }
-
-
 def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = None) -> Dataset:
     """Split, scale and window every series of the panel.
 

@@ -10,6 +10,8 @@ import contextlib
 import logging
 import os
 import platform
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 from rnncli.errors import TrainingError
@@ -22,13 +24,36 @@ def set_verbose(verbose: bool) -> None:
     _VERBOSE = verbose
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the duration (C++ code writes there directly)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (some test runners): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def tensorflow() -> Any:
     """Import TensorFlow with its log noise silenced (unless --verbose)."""
     if not _VERBOSE:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
         logging.getLogger("absl").setLevel(logging.ERROR)
-    import tensorflow as tf
+    if _VERBOSE or "tensorflow" in sys.modules:
+        import tensorflow as tf
+    else:
+        with _quiet_stderr():  # TF 2.21's C++ (absl) log ignores TF_CPP_MIN_LOG_LEVEL at import
+            import tensorflow as tf
 
     if not _VERBOSE:
         tf.get_logger().setLevel(logging.ERROR)
@@ -61,8 +86,6 @@ def select_device(choice: str) -> str:
 
 def info() -> dict[str, Any]:
     """Versions and the devices TensorFlow sees."""
-    import sys
-
     from rnncli import __version__
 
     tf = tensorflow()

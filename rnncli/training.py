@@ -41,11 +41,11 @@ class FitResult:
 
 def seed_everything(seed: int) -> None:
     """Same data, options and seed -> same weights: all seeds set, deterministic TF ops."""
-    import keras
-
     from rnncli.runtime import tensorflow
 
     tf = tensorflow()
+    import keras
+
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 

@@ -265,3 +265,56 @@ __all__ = [
     "breakdown",
     "report_to_dict",
 ]
+
+
+def rows(report: WeightReport) -> list[dict[str, Any]]:
+    """One row per weight tensor, a total per layer and a grand total (for tables and CSV)."""
+    out: list[dict[str, Any]] = []
+    for layer in report.layers:
+        for part in layer.parts:
+            where = f"{layer.name}" + (f" ({part.direction})" if part.direction else "")
+            gates = ", ".join(part.gates) if part.gates else ""
+            for t in part.tensors:
+                out.append(
+                    {
+                        "layer": where,
+                        "class": layer.class_name,
+                        "gates": gates,
+                        "weights": t.name,
+                        "shape": " × ".join(map(str, t.shape)),
+                        "formula": t.formula,
+                        "params": t.count,
+                        "note": t.note,
+                    }
+                )
+        out.append(
+            {
+                "layer": layer.name,
+                "class": "layer total",
+                "formula": layer.formula,
+                "params": layer.total,
+            }
+        )
+    out.append(
+        {"layer": "all", "class": "grand total", "formula": report.formula, "params": report.total}
+    )
+    return out
+
+
+def format_values(report: WeightReport, precision: int = 4) -> str:
+    """The weight matrices as text, split per gate for recurrent layers."""
+    lines: list[str] = []
+    with np.printoptions(precision=precision, suppress=True, linewidth=100):
+        for layer in report.layers:
+            for part in layer.parts:
+                head = layer.name + (f" ({part.direction})" if part.direction else "")
+                if part.gates:
+                    for gate, tensors in part.per_gate().items():
+                        for name, block in tensors.items():
+                            lines.append(f"{head} · gate {gate} · {name} {block.shape}:")
+                            lines.append(str(block))
+                else:
+                    for t in part.tensors:
+                        lines.append(f"{head} · {t.name} {t.value.shape}:")
+                        lines.append(str(t.value))
+    return "\n".join(lines)
