@@ -1,0 +1,11 @@
+_rnncli_completion() {
+    local IFS=$'
+'
+    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
+                   COMP_CWORD=$COMP_CWORD \
+                   _RNNCLI_COMPLETE=complete_bash $1 ) )
+    return 0
+}
+
+complete -o default -F _rnncli_completion rnncli
+

@@ -1,0 +1,1 @@
+complete --command rnncli --no-files --arguments "(env _RNNCLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) rnncli)" --condition "env _RNNCLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) rnncli"
