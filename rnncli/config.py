@@ -8,6 +8,7 @@ override the file.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -21,6 +22,8 @@ from rnncli.errors import ConfigError
 Cell = Literal["simple_rnn", "lstm", "gru"]
 CELL_ALIASES = {"simple": "simple_rnn", "simplernn": "simple_rnn", "rnn": "simple_rnn"}
 CELLS: tuple[str, ...] = ("simple_rnn", "lstm", "gru")
+# PyYAML follows YAML 1.1, which reads `1e-3` (no dot) as a string: accept it as a float
+_EXP_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif hint is float:
+        if isinstance(value, str) and _EXP_FLOAT.fullmatch(value.strip()):
+            value = float(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     elif hint is str:
