@@ -97,6 +97,14 @@ def _parses_as_time(col: pd.Series) -> bool:
     return bool(parsed.notna().all())
 
 
+def _numeric_like(col: pd.Series) -> bool:
+    """Numeric, boolean, or mostly numbers (a typo in a value column must not hide it)."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return True
+    present = col.dropna()
+    return len(present) > 0 and pd.to_numeric(present, errors="coerce").notna().mean() >= 0.5
+
+
 def pick_columns(df: pd.DataFrame, spec: DataSpec, label: str) -> tuple[Columns, list[str]]:
     """Resolve time, id, target and feature columns; return them with notes on what was picked."""
     notes: list[str] = []
@@ -116,12 +124,7 @@ def pick_columns(df: pd.DataFrame, spec: DataSpec, label: str) -> tuple[Columns,
     taken = {time_col, spec.id_col, *spec.features}
     targets = spec.target
     if not targets:
-        numeric = [
-            c
-            for c in df.columns
-            if c not in taken
-            and (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
-        ]
+        numeric = [c for c in df.columns if c not in taken and _numeric_like(df[c])]
         if len(numeric) == 1:
             targets = (numeric[0],)
         else:
@@ -236,12 +239,14 @@ def infer_freq(time: np.ndarray) -> str | None:
     if time.dtype.kind != "M" or len(time) < 3:
         return None
     index = pd.DatetimeIndex(time)
-    freq = pd.infer_freq(index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces an offset return type
+        freq = pd.infer_freq(index)
     if freq is not None:
-        return freq
+        return freq if isinstance(freq, str) else freq.freqstr
     deltas = np.diff(time).astype("timedelta64[s]").astype(np.int64)
     day = 86400
-    if index.dayofweek.max() < 5 and np.median(deltas) == day:
+    if index.day_of_week.max() < 5 and np.median(deltas) == day:
         return "B"
     step = int(np.median(deltas))
     return pd.tseries.frequencies.to_offset(pd.Timedelta(seconds=step)).freqstr
