@@ -116,7 +116,12 @@ def save(
             (tmp / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         if target.exists():
             target.rename(old)
-        tmp.rename(target)
+        try:
+            tmp.rename(target)
+        except BaseException:
+            if old.exists() and not target.exists():
+                old.rename(target)  # put the previous model back
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
