@@ -3,7 +3,9 @@
 Each series is split by time into train | val | test. Scaling statistics
 come from that series' train rows only. A window belongs to the part that
 holds all of its target steps (its look-back may reach into earlier parts);
-windows whose targets straddle two parts are dropped.
+the few windows whose targets straddle two parts are labelled -1 ("none")
+and never used. Keeping them keeps the origins evenly spaced, so a series
+without padding is windowed as a zero-copy strided view.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class Dataset:
     y: np.ndarray  # (N, horizon, n_targets) float32, scaled
     mask: np.ndarray | None  # (N, look_back) bool, None when nothing is padded
     series: np.ndarray  # (N,) int32 index into series_ids
-    split: np.ndarray  # (N,) int8: 0 train, 1 val, 2 test
+    split: np.ndarray  # (N,) int8: 0 train, 1 val, 2 test, -1 straddles two parts (unused)
     target_time: np.ndarray  # (N, horizon) datetime64[ns] or int64
     series_ids: list[str]
     scaler: Scaler
@@ -152,7 +154,6 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
         split[end <= n_train] = TRAIN
         split[(at >= n_train) & (end <= n_train + n_val)] = VAL
         split[at >= n_train + n_val] = TEST
-        at, split = at[split >= 0], split[split >= 0]
         x, mask = history(scaled, at, spec.look_back, spec.pad)
         y = targets(scaled, at, spec.horizon, n_targets)
         steps = at[:, None] + np.arange(spec.horizon)[None, :]

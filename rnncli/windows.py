@@ -39,6 +39,16 @@ def origins(
     return np.arange(start, n - horizon + 1, stride, dtype=np.int64)
 
 
+def _slice_or_take(view: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """view[start]: a zero-copy slice when the starts are evenly spaced, else one gather."""
+    if len(start) == 0:
+        return view[:0]
+    step = int(start[1] - start[0]) if len(start) > 1 else 1
+    if step > 0 and np.array_equal(start, start[0] + step * np.arange(len(start))):
+        return view[int(start[0]) : int(start[-1]) + 1 : step]
+    return view[start]
+
+
 def history(
     values: np.ndarray,
     at: np.ndarray,
@@ -49,9 +59,20 @@ def history(
 
     `values` is (n, n_features). An origin may be `n` (the window after the
     last observation, for forecasting the future). Returns x of shape
-    (len(at), look_back, n_features), a copy, and mask (len(at), look_back).
+    (len(at), look_back, n_features) and mask (len(at), look_back).
+
+    When no window needs padding and the origins are evenly spaced, x is a
+    read-only strided view of `values` (no copy at all) and the mask a
+    broadcast True; otherwise x is one gathered copy.
     """
     n_features = values.shape[1]
+    if len(at) == 0:
+        empty = np.zeros((0, look_back, n_features), dtype=values.dtype)
+        return empty, np.zeros((0, look_back), dtype=bool)
+    if at.min() >= look_back:
+        view = sliding_window_view(values, look_back, axis=0).transpose(0, 2, 1)  # (., L, F)
+        x = _slice_or_take(view, at - look_back)
+        return x, np.broadcast_to(np.True_, (len(at), look_back))
     zeros = np.zeros((look_back, n_features), dtype=values.dtype)
     real = np.minimum(at, look_back)
     steps = np.arange(look_back)
@@ -65,17 +86,17 @@ def history(
         ext = np.concatenate([values, zeros])
         start = np.maximum(at - look_back, 0)
         mask = steps[None, :] < real[:, None]
-    view = sliding_window_view(ext, look_back, axis=0)  # (n_ext - L + 1, F, L), no copy
-    x = view[start].transpose(0, 2, 1)  # fancy indexing: the one copy
-    if pad == "post" and not mask.all():
-        x = np.where(mask[:, :, None], x, np.zeros((), dtype=x.dtype))  # hide future steps
-    return np.ascontiguousarray(x), mask
+    view = sliding_window_view(ext, look_back, axis=0).transpose(0, 2, 1)  # (., L, F), no copy
+    x = view[start]  # one gathered copy
+    if pad == "post":
+        x[~mask] = 0  # hide the future steps that the window would otherwise reach
+    return x, mask
 
 
 def targets(values: np.ndarray, at: np.ndarray, horizon: int, n_targets: int) -> np.ndarray:
     """y[i] = values[at[i] : at[i] + horizon, :n_targets], shape (len(at), horizon, n_targets)."""
-    view = sliding_window_view(values[:, :n_targets], horizon, axis=0)  # (n - H + 1, T, H)
-    return np.ascontiguousarray(view[at].transpose(0, 2, 1))
+    view = sliding_window_view(values[:, :n_targets], horizon, axis=0).transpose(0, 2, 1)
+    return _slice_or_take(view, at)
 
 
 def series_windows(

@@ -110,9 +110,10 @@ def test_prices_csv_format() -> None:
     result = ingest(PRICES, "--format", "csv", "--look-back", "10", "--horizon", "5")
     ok(result)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["split"] for r in rows] == ["train", "val", "test"]
-    # 750 rows: train 600, val 75, test 75; horizon 5 drops the 4 straddling windows per cut
-    assert [int(r["windows"]) for r in rows] == [600 - 10 - 5 + 1, 75 - 4, 75 - 4]
+    assert [r["split"] for r in rows] == ["train", "val", "test", "unused"]
+    # 750 rows: train 600, val 75, test 75; horizon 5 leaves 4 straddling windows per cut unused
+    assert [int(r["windows"]) for r in rows] == [600 - 10 - 5 + 1, 75 - 4, 75 - 4, 8]
+    assert sum(int(r["windows"]) for r in rows) == (750 - 10 - 5) // 1 + 1
 
 
 def test_json_shapes_follow_the_options() -> None:
@@ -121,8 +122,9 @@ def test_json_shapes_follow_the_options() -> None:
     )
     ok(result)
     data = json.loads(result.stdout)
-    n = sum(row["windows"] for row in data["splits"])
+    n = sum(row["windows"] for row in data["splits"])  # includes the unused straddlers
     assert data["shapes"]["x"] == [n, 7, 2]
+    assert [row["split"] for row in data["splits"]] == ["train", "val", "test", "unused"]
     assert data["shapes"]["y"] == [n, 3, 1]
     assert data["columns"]["inputs"] == ["Close", "Volume"]
 

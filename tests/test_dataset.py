@@ -56,12 +56,14 @@ def test_split_boundaries_exact() -> None:
     ds = build(ARANGE, SPLIT_SPEC)
     assert ds.sizes == {"train": [12], "val": [4], "test": [4]}
     assert ds.counts() == {"train": 8, "val": 3, "test": 3}
-    assert ds.split.tolist() == [TRAIN] * 8 + [VAL] * 3 + [TEST] * 3
+    # windows whose targets straddle two parts (origins 11 and 15) are labelled -1, unused
+    assert ds.split.tolist() == [TRAIN] * 8 + [-1] + [VAL] * 3 + [-1] + [TEST] * 3
     first_target = ds.target_time[:, 0]
-    assert first_target.tolist() == [3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 16, 17, 18]
+    assert first_target.tolist() == list(range(3, 19))
     np.testing.assert_array_equal(ds.target_time[:, 1], first_target + 1)
-    assert 11 not in first_target
-    assert 15 not in first_target
+    used = first_target[ds.split >= 0]
+    assert 11 not in used
+    assert 15 not in used
     # every target step lies inside its own part
     train, val, test = (ds.target_time[ds.part(i)] for i in (TRAIN, VAL, TEST))
     assert train.min() >= 0
@@ -102,8 +104,8 @@ def test_no_val_no_test() -> None:
 def test_stride_with_splits() -> None:
     ds = build(ARANGE, spec(look_back=3, horizon=2, stride=3, val_size=4, test_size=4))
     # origins 3, 6, 9, 12, 15, 18: 15 straddles val/test
-    assert ds.target_time[:, 0].tolist() == [3, 6, 9, 12, 18]
-    assert ds.split.tolist() == [TRAIN, TRAIN, TRAIN, VAL, TEST]
+    assert ds.target_time[:, 0].tolist() == [3, 6, 9, 12, 15, 18]
+    assert ds.split.tolist() == [TRAIN, TRAIN, TRAIN, VAL, -1, TEST]
 
 
 def test_splits_are_per_series_in_a_panel() -> None:

@@ -102,17 +102,26 @@ def test_origins_with_min_look_back_and_stride() -> None:
     assert origins(10, 4, 1).dtype == np.int64
 
 
-def test_windows_are_copies_and_keep_dtype() -> None:
+def test_unpadded_windows_are_read_only_views_and_keep_dtype() -> None:
     values = np.arange(8, dtype=np.float32)[:, None]
     w = series_windows(values, look_back=3, horizon=1, n_targets=1)
     assert w.x.dtype == np.float32
     assert w.y.dtype == np.float32
-    assert w.x.flags.c_contiguous
-    assert w.y.flags.c_contiguous
+    # evenly spaced origins without padding: strided views of the series, no copy
+    assert np.shares_memory(w.x, values)
+    assert np.shares_memory(w.y, values)
+    assert not w.x.flags.writeable
+    assert not w.y.flags.writeable
+    assert w.mask.all()
+    np.testing.assert_array_equal(np.array(w.x)[:, :, 0], [[i, i + 1, i + 2] for i in range(5)])
+
+
+def test_padded_windows_are_copies() -> None:
+    values = np.arange(8, dtype=np.float32)[:, None]
+    w = series_windows(values, look_back=3, horizon=1, n_targets=1, min_look_back=1)
+    assert not np.shares_memory(w.x, values)
     w.x[0, 0, 0] = 99
-    w.y[0, 0, 0] = 99
     assert values[0, 0] == 0
-    assert values[3, 0] == 3
 
 
 # ---- padding and masks -------------------------------------------------------------------------
