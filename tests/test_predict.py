@@ -1,0 +1,504 @@
+"""`rnncli predict`: time stamps, windows, recursion, intervals, panels, output and errors.
+
+The TensorFlow tests reuse the session models of conftest.py (air_model: monthly LSTM,
+look-back 12, horizon 3; panel_model: GRU on the ragged employment panel, look-back 240,
+min look-back 24, masked) and train one more tiny model with features (electricity, pad=pre).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from rnncli import predicting
+from rnncli.cli import app
+from rnncli.data import load_panel
+from rnncli.errors import DataError
+from rnncli.windows import history
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+AIR = SAMPLE / "airpassengers.csv"
+PANEL = SAMPLE / "employment_panel.csv"
+ELEC = SAMPLE / "electricity.csv"
+
+runner = CliRunner(env={"RNNCLI_DEBUG": None, "NO_COLOR": "1"})
+
+
+def cli(*args: str, input: str | None = None):
+    return runner.invoke(app, ["predict", *map(str, args)], input=input)
+
+
+def ok(result) -> None:
+    assert result.exit_code == 0, result.stderr
+    assert result.exception is None
+    assert "Traceback" not in result.stderr
+
+
+def one_error(result, code: int = 1) -> str:
+    """The single 'Error: …' line of a failed run (nothing on stdout, no traceback)."""
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.stderr
+    assert result.stderr.rstrip("\n").splitlines()[-1] == errors[0]
+    return errors[0]
+
+
+def write(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+# ---- time stamps (no TensorFlow) -------------------------------------------------------------
+
+
+def test_business_days_continue_after_a_friday() -> None:
+    last = np.datetime64("2017-11-10")  # a Friday: the last row of prices.csv
+    got = predicting.future_times(last, "B", 3)
+    assert [str(t)[:10] for t in got] == ["2017-11-13", "2017-11-14", "2017-11-15"]
+    assert pd.DatetimeIndex(got).day_of_week.tolist() == [0, 1, 2]
+
+
+def test_prices_frequency_is_business_days() -> None:
+    from rnncli.config import DataSpec
+
+    panel = load_panel(str(SAMPLE / "prices.csv"), DataSpec(target=("Close",)), "prices")
+    assert panel.freq == "B"
+    last = panel.series[0].time[-1]
+    assert pd.Timestamp(last).day_name() == "Friday"
+    assert pd.Timestamp(predicting.future_times(last, panel.freq, 1)[0]).day_name() == "Monday"
+
+
+def test_months_half_hours_and_positions_continue() -> None:
+    months = predicting.future_times(np.datetime64("1960-12-01"), "MS", 3)
+    assert predicting.format_times(months) == ["1961-01-01", "1961-02-01", "1961-03-01"]
+    ends = predicting.future_times(np.datetime64("2020-01-31"), "ME", 2)
+    assert predicting.format_times(ends) == ["2020-02-29", "2020-03-31"]
+    halves = predicting.future_times(np.datetime64("2014-12-31T23:00"), "30min", 3)
+    assert predicting.format_times(halves) == [
+        "2014-12-31T23:30:00",
+        "2015-01-01T00:00:00",
+        "2015-01-01T00:30:00",
+    ]
+    assert predicting.future_times(np.int64(143), None, 3).tolist() == [144, 145, 146]
+    assert predicting.future_times(np.int64(2000), None, 2, step=5).tolist() == [2005, 2010]
+
+
+def test_business_day_holidays_pass_but_a_missing_week_is_a_gap() -> None:
+    fri_tue = np.array(["2017-11-09", "2017-11-10", "2017-11-14"], dtype="datetime64[ns]")
+    predicting.check_steps(fri_tue, "B", "x")  # Monday holiday: 4 calendar days, fine
+    fri_wed = np.array(["2017-11-09", "2017-11-10", "2017-11-15"], dtype="datetime64[ns]")
+    with pytest.raises(DataError, match="gap in time from 2017-11-10 to 2017-11-15"):
+        predicting.check_steps(fri_wed, "B", "x")
+
+
+def test_monthly_and_daily_gaps() -> None:
+    months = pd.date_range("2019-01-01", periods=6, freq="MS").to_numpy()
+    predicting.check_steps(months, "MS", "x")  # 28 to 31 days: all one step
+    with pytest.raises(DataError, match="x: a gap in time from 2019-02-01 to 2019-04-01"):
+        predicting.check_steps(np.delete(months, 2), "MS", "x")
+    days = pd.date_range("2020-01-01", periods=5, freq="D").to_numpy()
+    with pytest.raises(DataError, match="gap in time"):
+        predicting.check_steps(np.delete(days, 3), "D", "x")
+    with pytest.raises(DataError, match="shorter than one time step"):
+        predicting.check_steps(days, "MS", "x")
+
+
+@pytest.mark.parametrize("pad", ["pre", "post"])
+def test_slid_buffers_are_laid_out_as_history_builds_windows(pad: str) -> None:
+    rng = np.random.default_rng(0)
+    look_back = 6
+    series = [rng.normal(size=(n, 2)).astype(np.float32) for n in (2, 5, 6, 9)]
+    buf, _ = predicting.last_windows(series, look_back, "pre")
+    real = np.array([min(len(v), look_back) for v in series])
+    x, mask = predicting.layout(buf, real, pad)
+    want_x, want_mask = predicting.last_windows(series, look_back, pad)
+    np.testing.assert_array_equal(x, want_x)
+    np.testing.assert_array_equal(mask, want_mask)
+    for v, row in zip(series, want_x, strict=True):  # and that is windows.history at origin n
+        np.testing.assert_array_equal(row, history(v, np.array([len(v)]), look_back, pad)[0][0])
+
+
+def test_write_atomic_replaces_whole_files(tmp_path: Path) -> None:
+    target = tmp_path / "fc.csv"
+    target.write_text("old\n")
+    predicting.write_atomic(target, "a,b\n1,2\n")
+    assert target.read_text() == "a,b\n1,2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv"]
+    with pytest.raises(DataError, match="cannot write"):
+        predicting.write_atomic(tmp_path / "missing" / "fc.csv", "x")
+
+
+# ---- usage errors (exit 2) and a missing model (exit 1): no TensorFlow ------------------------
+
+
+def test_steps_zero_is_a_usage_error(tmp_path: Path) -> None:
+    result = cli(tmp_path, AIR, "--steps", "0")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("levels", ["80,abc", "95,100", "0.9"])
+def test_bad_interval_levels_are_usage_errors(tmp_path: Path, levels: str) -> None:
+    result = cli(tmp_path, AIR, "--intervals", levels)
+    assert result.exit_code == 2
+    assert "--intervals" in result.stderr
+
+
+def test_missing_model_directory(tmp_path: Path) -> None:
+    line = one_error(cli(tmp_path / "nope", AIR))
+    assert "model directory" in line and "not found" in line
+
+
+# ---- the air model (monthly, one series) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def air(air_model: Path):
+    return predicting.load_model(air_model)
+
+
+def air_frame() -> pd.DataFrame:
+    return pd.read_csv(AIR)
+
+
+def panel_of(artifact, source, label: str = "data"):
+    return predicting.read_data(artifact, source, label)
+
+
+@pytest.mark.tf
+def test_monthly_forecast_starts_after_the_last_month(air) -> None:
+    fc = predicting.predict(air.path, str(AIR), "air", artifact=air)
+    rows = predicting.rows(fc)
+    assert [r["month"] for r in rows] == ["1961-01-01", "1961-02-01", "1961-03-01"]
+    assert list(fc.table.columns) == ["month", "passengers"]
+    assert np.isfinite(fc.table["passengers"]).all()
+    assert fc.warnings == () and fc.notes == ()
+
+
+@pytest.mark.tf
+def test_matches_keras_on_a_window_built_by_hand(air) -> None:
+    import keras
+
+    model = keras.saving.load_model(air.path / "model.keras", compile=False)
+    meta = air.meta
+    stats = meta["scaler"]["series"]["series"]
+    center, scale = stats["center"][0], stats["scale"][0]
+    look_back = meta["window"]["look_back"]
+    values = air_frame()["passengers"].to_numpy(dtype=np.float64)[-look_back:]
+    window = ((values - center) / scale).astype(np.float32)
+    level = window[-1] if meta["window"]["normalize"] == "last" else np.float32(0.0)
+    out = model.predict((window - level)[None, :, None], verbose=0)[0, :, 0] + level
+    expected = out.astype(np.float64) * scale + center
+    fc = predicting.predict(air.path, str(AIR), "air", artifact=air)
+    np.testing.assert_allclose(fc.table["passengers"].to_numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.tf
+def test_beyond_the_horizon_is_recursive(air) -> None:
+    direct = predicting.predict(air.path, str(AIR), "air", artifact=air)
+    long = predicting.predict(air.path, str(AIR), "air", steps=7, artifact=air)
+    assert len(long.table) == 7
+    assert predicting.rows(long)[-1]["month"] == "1961-07-01"
+    np.testing.assert_allclose(
+        long.table["passengers"].to_numpy()[:3], direct.table["passengers"].to_numpy()
+    )
+    assert any("recursive" in note for note in long.notes)
+    # steps 4..6 are the direct forecast of the series extended by steps 1..3
+    frame = air_frame()
+    extended = pd.concat(
+        [frame, pd.DataFrame({"month": ["1961-01", "1961-02", "1961-03"], "passengers": 0.0})],
+        ignore_index=True,
+    )
+    extended.loc[extended.index[-3:], "passengers"] = direct.table["passengers"].to_numpy()
+    text = extended.to_csv(index=False)
+    again = predicting.predict(air.path, io.StringIO(text), "ext", artifact=air)
+    np.testing.assert_allclose(
+        long.table["passengers"].to_numpy()[3:6], again.table["passengers"].to_numpy(), rtol=1e-5
+    )
+
+
+@pytest.mark.tf
+def test_intervals_surround_the_forecast(air) -> None:
+    fc = predicting.predict(air.path, str(AIR), "air", steps=5, levels=(80, 95), artifact=air)
+    t = fc.table
+    assert list(t.columns) == [
+        "month",
+        "passengers",
+        "passengers_lo80",
+        "passengers_hi80",
+        "passengers_lo95",
+        "passengers_hi95",
+    ]
+    assert (t["passengers_lo80"] < t["passengers"]).all()
+    assert (t["passengers"] < t["passengers_hi80"]).all()
+    w80 = t["passengers_hi80"] - t["passengers_lo80"]
+    w95 = t["passengers_hi95"] - t["passengers_lo95"]
+    assert (w95 >= w80).all() and (w95 > w80).any()
+    # past the horizon (3) the width of step 3 is reused
+    assert w80.iloc[3] == pytest.approx(w80.iloc[2]) and w80.iloc[4] == pytest.approx(w80.iloc[2])
+    assert any("reuse" in note for note in fc.notes)
+
+
+@pytest.mark.tf
+def test_older_data_only_warns(air) -> None:
+    text = air_frame().iloc[:-12].to_csv(index=False)
+    fc = predicting.predict(air.path, io.StringIO(text), "old", artifact=air)
+    assert predicting.rows(fc)[0]["month"] == "1960-01-01"
+    assert len(fc.warnings) == 1 and "before the end of the training data" in fc.warnings[0]
+
+
+@pytest.mark.tf
+def test_too_short_for_an_unpadded_model(air) -> None:
+    text = air_frame().iloc[-5:].to_csv(index=False)
+    with pytest.raises(DataError, match="has 5 time steps, fewer than the model's look-back 12"):
+        predicting.predict(air.path, io.StringIO(text), "short", artifact=air)
+
+
+# ---- the panel model (ragged, padded and masked) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def panel(panel_model: Path):
+    return predicting.load_model(panel_model)
+
+
+@pytest.mark.tf
+def test_panel_one_block_per_series(panel) -> None:
+    fc = predicting.predict(panel.path, str(PANEL), "panel", artifact=panel)
+    t = fc.table
+    ids = list(dict.fromkeys(pd.read_csv(PANEL)["series_id"].astype(str)))
+    assert list(t.columns) == ["series_id", "date", "value"]
+    assert t["series_id"].tolist() == [sid for sid in ids for _ in range(3)]
+    first = {r["series_id"]: r["date"] for r in reversed(predicting.rows(fc))}
+    assert first["CEU4245210001"] == "2018-01-01"  # the series that stops at 2017-12-01
+    assert first["CEU2000000001"] == "2019-10-01"
+    assert np.isfinite(t["value"]).all()
+
+
+@pytest.mark.tf
+def test_panel_short_series_is_padded_and_too_short_is_an_error(panel) -> None:
+    frame = pd.read_csv(PANEL)
+    sid = "CEU2023800101"
+    rest = frame[frame["series_id"] != sid]
+    mine = frame[frame["series_id"] == sid]
+    short = pd.concat([rest, mine.iloc[-30:]])  # 30 >= min look-back 24, < look-back 240
+    fc = predicting.predict(panel.path, io.StringIO(short.to_csv(index=False)), "p", artifact=panel)
+    block = fc.table[fc.table["series_id"] == sid]
+    assert len(block) == 3 and np.isfinite(block["value"]).all()
+    full = predicting.predict(panel.path, str(PANEL), "panel", artifact=panel)
+    other = fc.table[fc.table["series_id"] != sid]["value"].to_numpy()
+    np.testing.assert_allclose(other, full.table[full.table["series_id"] != sid]["value"])
+    tiny = pd.concat([rest, mine.iloc[-10:]])
+    with pytest.raises(DataError) as info:
+        predicting.predict(panel.path, io.StringIO(tiny.to_csv(index=False)), "p", artifact=panel)
+    message = str(info.value)
+    assert f"series '{sid}' has 10 time steps" in message and "24" in message
+    assert "\n" not in message
+
+
+@pytest.mark.tf
+def test_panel_unknown_series(panel) -> None:
+    frame = pd.read_csv(PANEL)
+    frame.loc[frame["series_id"] == "CEU4422000001", "series_id"] = "NEW"
+    with pytest.raises(DataError, match="series 'NEW' is unknown to the model"):
+        predicting.predict(panel.path, io.StringIO(frame.to_csv(index=False)), "p", artifact=panel)
+
+
+# ---- a model with features, padded at the front (pad=pre) --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def elec(tmp_path_factory: pytest.TempPathFactory):
+    from conftest import tiny_config
+
+    from rnncli import pipeline
+
+    out = tmp_path_factory.mktemp("models") / "elec"
+    csv = out.parent / "elec.csv"  # the last 400 days are enough for a tiny model
+    pd.read_csv(ELEC).iloc[-400:].to_csv(csv, index=False)
+    run = tiny_config(
+        target=["demand_mwh"],
+        features=["max_temp_c", "holiday"],
+        look_back=14,
+        min_look_back=7,
+        pad="pre",
+        horizon=2,
+        units=2,
+        epochs=1,
+        batch_size=128,
+    )
+    pipeline.train(run, str(csv), str(csv), out, note=lambda _m: None)
+    return predicting.load_model(out)
+
+
+@pytest.mark.tf
+def test_pre_padded_masked_model_loads_without_cudnn(elec) -> None:
+    assert elec.meta["masked"] is True and elec.meta["window"]["pad"] == "pre"
+    lstm = [layer for layer in elec.model.layers if hasattr(layer, "use_cudnn")]
+    assert lstm and all(layer.use_cudnn is False for layer in lstm)
+
+
+@pytest.mark.tf
+def test_short_pre_padded_window_matches_keras(elec) -> None:
+    frame = pd.read_csv(ELEC).iloc[-9:]  # 9 rows: padded to look-back 14
+    fc = predicting.predict(elec.path, io.StringIO(frame.to_csv(index=False)), "e", artifact=elec)
+    assert predicting.rows(fc)[0]["date"] == "2015-01-01"
+    stats = elec.meta["scaler"]["series"]["series"]
+    center, scale = np.array(stats["center"]), np.array(stats["scale"])
+    values = frame[["demand_mwh", "max_temp_c", "holiday"]].to_numpy(dtype=np.float64)
+    real = ((values - center) / scale).astype(np.float32)
+    real[:, 0] -= real[-1, 0]  # normalize=last: subtract the last target value
+    x = np.zeros((1, 14, 3), np.float32)
+    x[0, -9:] = real
+    mask = np.zeros((1, 14), bool)
+    mask[0, -9:] = True
+    level = ((values[-1, 0] - center[0]) / scale[0]).astype(np.float32)
+    out = elec.model.predict([x, mask], verbose=0)[0, :, 0] + level
+    np.testing.assert_allclose(
+        fc.table["demand_mwh"].to_numpy(), out.astype(np.float64) * scale[0] + center[0], rtol=1e-5
+    )
+
+
+@pytest.mark.tf
+def test_features_need_future_values_past_the_horizon(elec, tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"max_temp_c, holiday.*--future FILE"):
+        predicting.predict(elec.path, str(ELEC), "e", steps=5, artifact=elec)
+    future = pd.DataFrame(
+        {
+            "date": pd.date_range("2015-01-01", periods=5, freq="D").strftime("%Y-%m-%d"),
+            "max_temp_c": [30.0, 25.0, 22.0, 28.0, 31.0],
+            "holiday": [1, 0, 0, 0, 0],
+        }
+    )
+    path = write(tmp_path / "future.csv", future)
+    fc = predicting.predict(elec.path, str(ELEC), "e", steps=5, future=str(path), artifact=elec)
+    assert predicting.rows(fc)[-1]["date"] == "2015-01-05"
+    direct = predicting.predict(elec.path, str(ELEC), "e", artifact=elec)
+    np.testing.assert_allclose(fc.table["demand_mwh"][:2], direct.table["demand_mwh"])
+    # a hole in the future file: the step it lacks is named
+    with pytest.raises(DataError, match="no row for the series at 2015-01-02"):
+        predicting.predict(
+            elec.path,
+            str(ELEC),
+            "e",
+            steps=5,
+            future=str(write(tmp_path / "f2.csv", future.drop(index=1))),
+            artifact=elec,
+        )
+    # steps within the horizon need none
+    fc = predicting.predict(elec.path, str(ELEC), "e", steps=2, future=str(path), artifact=elec)
+    assert any("--future ignored" in note for note in fc.notes)
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+
+@pytest.mark.tf
+def test_cli_csv_on_stdout(air_model: Path) -> None:
+    result = cli(air_model, AIR)
+    ok(result)
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert list(frame.columns) == ["month", "passengers"]
+    assert frame["month"].tolist() == ["1961-01-01", "1961-02-01", "1961-03-01"]
+    assert "1961" not in result.stderr
+
+
+@pytest.mark.tf
+def test_cli_stdin_json_and_intervals(air_model: Path) -> None:
+    result = cli(
+        air_model, "-", "-f", "json", "-n", "4", "--intervals", "80", input=AIR.read_text()
+    )
+    ok(result)
+    data = json.loads(result.stdout)
+    assert [r["month"] for r in data] == ["1961-01-01", "1961-02-01", "1961-03-01", "1961-04-01"]
+    assert all(r["passengers_lo80"] < r["passengers"] < r["passengers_hi80"] for r in data)
+    assert "recursive" in result.stderr
+
+
+@pytest.mark.tf
+def test_cli_output_is_atomic(air_model: Path, tmp_path: Path) -> None:
+    target = tmp_path / "fc.csv"
+    target.write_text("previous forecast\n")
+    result = cli(air_model, AIR, "--output", target)
+    ok(result)
+    assert result.stdout == ""
+    assert str(target) in result.stderr
+    assert pd.read_csv(target)["month"].tolist() == ["1961-01-01", "1961-02-01", "1961-03-01"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv"]  # no temporary file left
+    done = target.read_text()
+    # a failing run (a gap in the data) leaves the previous file as it was
+    gap = write(tmp_path / "gap.csv", air_frame().drop(index=140))
+    one_error(cli(air_model, gap, "--output", target))
+    assert target.read_text() == done
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv", "gap.csv"]
+    as_json = tmp_path / "fc.json"
+    ok(cli(air_model, AIR, "-o", as_json))
+    assert len(json.loads(as_json.read_text())) == 3
+
+
+@pytest.mark.tf
+def test_cli_data_errors_are_one_line(air_model: Path, tmp_path: Path) -> None:
+    renamed = write(tmp_path / "renamed.csv", air_frame().rename(columns={"passengers": "pax"}))
+    line = one_error(cli(air_model, renamed))
+    assert "column 'passengers'" in line and "pax" in line
+    gap = write(tmp_path / "gap.csv", air_frame().drop(index=140))
+    assert "gap in time from 1960-08-01 to 1960-10-01" in one_error(cli(air_model, gap))
+    bad_time = air_frame()
+    bad_time.loc[143, "month"] = "not a date"
+    line = one_error(cli(air_model, write(tmp_path / "t.csv", bad_time)))
+    assert "'not a date' is not a date" in line
+
+
+@pytest.mark.tf
+def test_cli_corrupt_model_file(air_model: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "broken"
+    shutil.copytree(air_model, copy)
+    (copy / "model.keras").write_bytes(b"this is not a keras file")
+    line = one_error(cli(copy, AIR))
+    assert "model.keras cannot be loaded" in line
+
+
+def test_closed_pipe_is_exit_141_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+
+    from rnncli import cli as cli_mod
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    with pytest.raises(typer.Exit) as info:
+        cli_mod._write_stdout(lambda stream: stream.write("a,b\n"))
+    assert info.value.exit_code == 141
+
+
+@pytest.mark.tf
+def test_closed_pipe_ends_quietly(air_model: Path) -> None:
+    """`rnncli predict … | head`: the reader goes away; no traceback, exit 141 (SIGPIPE)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnncli", "predict", str(air_model), str(AIR), "-f", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    proc.stdout.close()  # before anything is written: every write fails with EPIPE
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
