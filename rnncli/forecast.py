@@ -84,5 +84,9 @@ def predict_scaled(
         horizon = int(model.outputs[0].shape[1])
         return np.zeros((0, horizon, n_targets), dtype=np.float32)
     xn, lv = normalize_windows(x, mask, n_targets, normalize)
-    out = model.predict(model_inputs(model, xn, mask), batch_size=batch_size, verbose=0)
+    inputs = model_inputs(model, xn, mask)
+    if len(x) <= batch_size:  # one batch: skip predict()'s per-call dataset set-up (~0.2 s)
+        out = model.predict_on_batch(inputs)
+    else:
+        out = model.predict(inputs, batch_size=batch_size, verbose=0)
     return np.asarray(out) + lv[:, None, :]
