@@ -544,7 +544,8 @@ def train(
     )
     console.note(f"saved {outcome.path}")
     if outcome.metrics:
-        cols = ["series", "target", "method", "mae", "rmse", "mape", "smape", "mase"]
+        cols = ["series", "target", "method", "mae", "rmse", "mape", "smape", "mase",
+                "mae_vs_naive"]
         console.write_rows(outcome.metrics, fmt.value, title="held-out test part", columns=cols)
 
 
