@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from rnncli.atomic import write_atomic
 from rnncli.config import DataSpec, WindowSpec
 from rnncli.dataset import Fitted, Scaler
 from rnncli.errors import ArtifactError
@@ -128,10 +129,8 @@ def save(
 
 
 def write_json(path: Path, name: str, data: dict[str, Any]) -> None:
-    """Replace one JSON file of a model directory atomically."""
-    tmp = path / f".{name}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path / name)
+    """Replace one JSON file of a model directory atomically (`atomic.write_atomic`)."""
+    write_atomic(path / name, json.dumps(data, indent=2) + "\n")
 
 
 def load_meta(path: Path) -> Artifact:

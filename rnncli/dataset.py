@@ -10,6 +10,7 @@ without padding is windowed as a zero-copy strided view.
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from rnncli.atomic import write_atomic
 from rnncli.config import WindowSpec
 from rnncli.data import Panel, resolve_size
 from rnncli.errors import DataError
@@ -202,7 +204,7 @@ def spec_dict(panel: Panel, spec: WindowSpec, ds: Dataset) -> dict[str, Any]:
 
 
 def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
-    """Write the windows and spec; a temporary file renamed into place (no pickles)."""
+    """Write the windows and spec: built in memory, written atomically (no pickles)."""
     arrays: dict[str, np.ndarray] = {
         "x": ds.x,
         "y": ds.y,
@@ -216,13 +218,9 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
     if ds.mask is not None:
         arrays["mask"] = ds.mask
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("wb") as fh:
-            np.savez(fh, **arrays)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomic(path, buffer.getbuffer())
 
 
 def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
