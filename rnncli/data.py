@@ -52,14 +52,19 @@ class Panel:
     notes: tuple[str, ...]  # what was picked automatically, for stderr
 
 
+def check_file(path: str | Path, label: str) -> None:
+    """DataError unless `path` names an existing file (not a directory)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"file '{label}' not found; check the path (or pass - to read stdin)")
+    if path.is_dir():
+        raise DataError(f"'{label}' is a directory, not a CSV file")
+
+
 def read_table(source: str | Path | IO[str], label: str) -> pd.DataFrame:
     """Read CSV text from a path or an open file; errors name `label`."""
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.exists():
-            raise DataError(f"file '{label}' not found; check the path (or pass - to read stdin)")
-        if path.is_dir():
-            raise DataError(f"'{label}' is a directory, not a CSV file")
+        check_file(source, label)
     try:
         df = pd.read_csv(source, skipinitialspace=True)
     except pd.errors.EmptyDataError:
@@ -284,12 +289,25 @@ def load_panel(source: str | Path | IO[str], spec: DataSpec, label: str) -> Pane
     return Panel(label, columns, tuple(series), freq, tuple(notes))
 
 
+def format_times(values: np.ndarray | pd.Index) -> list[str]:
+    """Time stamps as text, in one format for all of them.
+
+    ISO dates when every stamp is at midnight, else ISO date-times; integer positions
+    as plain integers.
+    """
+    if values.dtype.kind != "M":
+        return [str(int(v)) for v in values]
+    index = pd.DatetimeIndex(values)
+    if (index == index.normalize()).all():
+        return [t.date().isoformat() for t in index]
+    return [t.isoformat() for t in index]
+
+
 def format_time(value: object) -> str:
-    """A time stamp as ISO text, the date alone at midnight; positions as plain integers."""
+    """One time stamp as text (`format_times`): the date alone at midnight."""
     if isinstance(value, (np.integer, int)):
         return str(int(value))
-    stamp = pd.Timestamp(value)
-    return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    return format_times(pd.DatetimeIndex([value]))[0]
 
 
 def resolve_size(size: float, n: int, name: str) -> int:
