@@ -6,18 +6,16 @@ observation is built exactly as in training (`windows.history` at origin n, padd
 masked when the model allows short histories), all series are forecast in one call of
 `forecast.predict_scaled`, and the scaling is undone. Steps beyond the model's horizon
 are recursive: the forecasts are appended to each series and the window slides on (one
-model call per round, for all series at once). Everything here is pure: no printing;
-notes and warnings are returned for the caller to show.
+model call per round, for all series at once). The time-stamp logic (the steps after a
+series' end, frequencies, gaps, checks against the training data) is `rnncli.timestamps`;
+--output is written with `rnncli.atomic`. Everything here is pure: no printing; notes and
+warnings are returned for the caller to show.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
-import os
-import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -25,11 +23,19 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rnncli import artifacts
+from rnncli import artifacts, atomic
 from rnncli.config import DataSpec
-from rnncli.data import Panel, Series, format_time, infer_freq, load_panel
+from rnncli.data import Panel, check_file, format_time, format_times, load_panel
 from rnncli.dataset import Scaler
 from rnncli.errors import ArtifactError, ConfigError, DataError
+from rnncli.timestamps import (
+    check_kind,
+    check_steps,
+    ends_before,
+    future_times,
+    position_step,
+    series_freq,
+)
 from rnncli.windows import history
 
 if TYPE_CHECKING:
@@ -37,7 +43,6 @@ if TYPE_CHECKING:
 
 Source = str | Path | IO[str]
 POSITION_COL = "position"  # name of the time column when the model has none (row positions)
-B_MAX_GAP_DAYS = 4  # business days: Fri -> Tue (a Monday holiday) is still one step
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,6 @@ class Prepared:
 # ---- model directory -----------------------------------------------------------------------
 
 
-def data_spec(meta: dict[str, Any]) -> DataSpec:
-    """The column roles recorded at training, to read newer data the same way."""
-    c = meta["data"]["columns"]
-    features = tuple(f for f in c["inputs"] if f not in c["targets"])
-    return DataSpec(
-        c["time_col"], tuple(c["targets"]), features, c["id_col"], meta["data"].get("fill")
-    )
-
-
 def check_meta(artifact: artifacts.Artifact) -> None:
     """The keys predict reads, present and well-formed (else a one-line ArtifactError)."""
     meta = artifact.meta
@@ -103,13 +99,9 @@ def check_meta(artifact: artifacts.Artifact) -> None:
 
 
 def load_model(path: Path) -> artifacts.Artifact:
-    """The model directory with its Keras model, cuDNN off where its masks need that."""
+    """The model directory with its Keras model (`artifacts.load`), checked for predict."""
     artifact = artifacts.load(path)
     check_meta(artifact)
-    if artifact.meta.get("masked") and artifact.meta["window"]["pad"] == "pre":
-        from rnncli.models import disable_cudnn
-
-        disable_cudnn(artifact.model)
     return artifact
 
 
@@ -119,10 +111,7 @@ def load_model(path: Path) -> artifacts.Artifact:
 def _read_text(source: Source, label: str) -> str:
     if isinstance(source, (str, Path)):
         path = Path(source)
-        if not path.exists():
-            raise DataError(f"file '{label}' not found; check the path (or pass - to read stdin)")
-        if path.is_dir():
-            raise DataError(f"'{label}' is a directory, not a CSV file")
+        check_file(path, label)
         try:
             return path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
@@ -173,83 +162,8 @@ def _roles(spec: DataSpec) -> dict[str, str]:
 
 def read_data(artifact: artifacts.Artifact, source: Source, label: str) -> Panel:
     """DATA read with the columns recorded in the model directory."""
-    spec = data_spec(artifact.meta)
+    spec = artifact.data_spec()
     return read_csv(source, label, spec, _roles(spec), str(artifact.path))
-
-
-# ---- time stamps ----------------------------------------------------------------------------
-
-
-def _offset(freq: str) -> pd.DateOffset:
-    try:
-        return pd.tseries.frequencies.to_offset(freq)
-    except ValueError:
-        raise ArtifactError(
-            f"the model's recorded frequency {freq!r} is not one pandas knows"
-        ) from None
-
-
-def future_times(last: Any, freq: str | None, steps: int, step: int = 1) -> np.ndarray:
-    """The `steps` time stamps after `last`.
-
-    Datetimes continue the pandas frequency `freq` (business days skip weekends: a Friday
-    is followed by a Monday; 'MS' gives month starts); integer positions (freq None)
-    continue in steps of `step`.
-    """
-    if freq is None:
-        return int(last) + step * np.arange(1, steps + 1, dtype=np.int64)
-    off = _offset(freq)
-    start = pd.Timestamp(last) + off
-    return pd.date_range(start=start, periods=steps, freq=off).to_numpy(dtype="datetime64[ns]")
-
-
-def _nominal(prev: pd.DatetimeIndex, off: pd.DateOffset) -> np.ndarray:
-    """Length of one step of `off` at each of `prev` (months differ, hours do not)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PerformanceWarning: offsets not vectorised
-        base = pd.DatetimeIndex([off.rollback(t) for t in prev]) if len(prev) else prev
-        return np.asarray(((base + off) - base).to_numpy(dtype="timedelta64[ns]"))
-
-
-def check_steps(time: np.ndarray, freq: str | None, where: str) -> None:
-    """DataError at the first step that is not one step of `freq` (a gap, or too short).
-
-    Business days ('B') allow up to 4 calendar days (holidays: Fri -> Tue); other
-    frequencies allow 0.5x to 1.5x the nominal step. Integer positions use their median step.
-    """
-    if len(time) < 2:
-        return
-    step = np.diff(time)
-    if time.dtype.kind != "M":
-        nominal = np.full(len(step), max(int(np.median(step)), 1), dtype=np.float64)
-        size = step.astype(np.float64)
-    elif freq == "B":
-        day = np.timedelta64(1, "D")
-        bad = np.flatnonzero((step > B_MAX_GAP_DAYS * day) | (step < day))
-        if bad.size:
-            i = int(bad[0])
-            raise DataError(
-                f"{where}: a gap in time from {format_time(time[i])} to "
-                f"{format_time(time[i + 1])} (more than {B_MAX_GAP_DAYS} days for business "
-                f"days); fill the missing rows (the model expects one row per business day)"
-            )
-        return
-    else:
-        nominal = _nominal(pd.DatetimeIndex(time[:-1]), _offset(freq)).astype(np.float64)
-        size = step.astype("timedelta64[ns]").astype(np.float64)
-    bad = np.flatnonzero((size > 1.5 * nominal) | (size < 0.5 * nominal))
-    if bad.size:
-        i = int(bad[0])
-        what = "a gap in time" if size[i] > nominal[i] else "a step shorter than one time step"
-        unit = f"frequency {freq}" if freq else f"step {int(nominal[i])}"
-        raise DataError(
-            f"{where}: {what} from {format_time(time[i])} to {format_time(time[i + 1])} "
-            f"(the model's {unit}); give one row per time step, without missing steps"
-        )
-
-
-def _parse_recorded(text: str, dates: bool) -> Any:
-    return pd.Timestamp(text).to_datetime64() if dates else int(text)
 
 
 # ---- DATA -> scaled arrays ------------------------------------------------------------------
@@ -277,21 +191,14 @@ def prepare(artifact: artifacts.Artifact, panel: Panel) -> Prepared:
     time_col = meta["data"]["columns"]["time_col"]
     recorded_freq = meta["data"].get("freq")
     dates = time_col is not None and all(s.time.dtype.kind == "M" for s in panel.series)
-    if time_col is not None and (fingerprint or recorded_freq is not None):
-        trained_dates = recorded_freq is not None or any(
-            not str(f.get("last", "0")).lstrip("-").isdigit() for f in fingerprint.values()
-        )
-        if trained_dates != dates:
-            trained, given = ("dates", "numbers") if trained_dates else ("numbers", "dates")
-            raise DataError(
-                f"{label}: time column '{time_col}' holds {given}, but the model was trained "
-                f"on {trained} in it; give the same kind of time stamps"
-            )
+    if time_col is not None:
+        check_kind(dates, recorded_freq, fingerprint, label, time_col)
+    scaler = Scaler.from_dict(meta["scaler"], ids)
     warns: list[str] = []
     scaled: list[np.ndarray] = []
     times: list[np.ndarray] = []
     freqs: list[str | None] = []
-    for s in panel.series:
+    for i, s in enumerate(panel.series):
         where = f"{label}: series '{s.id}'" if panel.columns.id_col else label
         n = len(s.values)
         if n < min_lb:
@@ -303,43 +210,27 @@ def prepare(artifact: artifacts.Artifact, panel: Panel) -> Prepared:
                 f"give more history for it"
             )
         time = s.time if time_col is not None else np.arange(n, dtype=np.int64)
-        freq = None
-        if dates:
-            freq = recorded_freq or infer_freq(time)
-            if freq is None:
-                raise DataError(
-                    f"{where}: cannot tell the frequency of its time stamps (the model has "
-                    f"none recorded); give at least 3 regular time steps"
-                )
+        freq = series_freq(time, recorded_freq, where) if dates else None
         check_steps(time[max(n - look_back, 0) :], freq, where)
-        last_trained = fingerprint.get(s.id, {}).get("last")
-        if last_trained is not None and time_col is not None:
-            with contextlib.suppress(ValueError, TypeError):
-                trained_end = _parse_recorded(str(last_trained), dates)
-                if time[-1] < trained_end:
-                    warns.append(
-                        f"{where} ends at {format_time(time[-1])}, before the end of the "
-                        f"training data ({format_time(trained_end)}): is the data older than "
-                        f"the model?"
-                    )
+        if time_col is not None:
+            older = ends_before(time, fingerprint.get(s.id, {}).get("last"), dates, where)
+            if older is not None:
+                warns.append(older)
         times.append(time)
         freqs.append(freq)
-        scaled.append(_scale(s, recorded[s.id]))
-    scaler = Scaler.from_dict(meta["scaler"], ids)
+        scaled.append(scaler.transform(s.values, i).astype(np.float32))
     return Prepared(ids, times, scaled, scaler, freqs, tuple(warns))
-
-
-def _scale(s: Series, stats: dict[str, Any]) -> np.ndarray:
-    center = np.asarray(stats["center"], dtype=np.float64)
-    scale = np.asarray(stats["scale"], dtype=np.float64)
-    return ((s.values - center) / scale).astype(np.float32)
 
 
 # ---- windows and the recursion --------------------------------------------------------------
 
 
 def layout(buf: np.ndarray, real: np.ndarray, pad: str) -> tuple[np.ndarray, np.ndarray]:
-    """Right-aligned buffers (S, L, F) with `real` (S,) real steps -> (x, mask) padded `pad`."""
+    """Right-aligned buffers (S, L, F) with `real` (S,) real steps -> (x, mask) padded `pad`.
+
+    For each series this is `windows.history` at origin n of its last `real` steps (the
+    window after its end, padded and masked as in training), for all series at once.
+    """
     look_back = buf.shape[1]
     steps = np.arange(look_back)
     if pad == "pre":
@@ -356,7 +247,10 @@ def layout(buf: np.ndarray, real: np.ndarray, pad: str) -> tuple[np.ndarray, np.
 def last_windows(
     scaled: list[np.ndarray], look_back: int, pad: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The window after the last observation of each series (origin n): (S, L, F), (S, L)."""
+    """The window after the last observation of each series (`windows.history` at origin n).
+
+    Returns x (S, L, F) and mask (S, L).
+    """
     parts = [history(v, np.array([len(v)]), look_back, pad) for v in scaled]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
@@ -381,26 +275,24 @@ def forecast_scaled(
     from rnncli.forecast import predict_scaled
 
     n_inputs = scaled[0].shape[1]
-    x, mask = last_windows(scaled, look_back, pad)
-    # the same windows right-aligned (pad=pre layout) with their real lengths, to slide on
+    # each series' last window right-aligned (the pad=pre layout) with its real length: the
+    # forecasts are appended on the right, and `layout` gives the model's windows each round
     buf, _ = last_windows(scaled, look_back, "pre")
     real = np.array([min(len(v), look_back) for v in scaled])
     out: list[np.ndarray] = []
-    done = 0
-    while True:
-        y = predict_scaled(model, x, mask, n_targets=n_targets, normalize=normalize)
-        out.append(y)
-        done += horizon
-        if done >= steps:
-            break
-        rows = y.astype(buf.dtype)
-        if n_inputs > n_targets:
-            if future is None:
-                raise ConfigError("the future values of the features are needed past the horizon")
-            rows = np.concatenate([rows, future[:, done - horizon : done, :]], axis=2)
-        buf = np.concatenate([buf, rows], axis=1)[:, -look_back:]
-        real = np.minimum(real + horizon, look_back)
+    for done in range(0, steps, horizon):
+        if done:
+            rows = out[-1].astype(buf.dtype)
+            if n_inputs > n_targets:
+                if future is None:
+                    raise ConfigError(
+                        "the future values of the features are needed past the horizon"
+                    )
+                rows = np.concatenate([rows, future[:, done - horizon : done, :]], axis=2)
+            buf = np.concatenate([buf, rows], axis=1)[:, -look_back:]
+            real = np.minimum(real + horizon, look_back)
         x, mask = layout(buf, real, pad)
+        out.append(predict_scaled(model, x, mask, n_targets=n_targets, normalize=normalize))
     return np.concatenate(out, axis=1)[:, :steps]
 
 
@@ -416,7 +308,7 @@ def read_future(
     need: int,
 ) -> np.ndarray:
     """Scaled feature values (S, need, n_features) at the future times of each series."""
-    spec = data_spec(artifact.meta)
+    spec = artifact.data_spec()
     fspec = DataSpec(spec.time_col, spec.features, (), spec.id_col, None)
     roles = _roles(DataSpec(spec.time_col, (), spec.features, spec.id_col))
     panel = read_csv(source, label, fspec, roles, str(artifact.path))
@@ -439,14 +331,13 @@ def read_future(
             if s.time.dtype != wanted.dtype:
                 raise DataError(f"{label}: time column '{spec.time_col}' is not like DATA's")
             pos = {t: j for j, t in enumerate(s.time.tolist())}
-            missing = [t for t in wanted.tolist() if t not in pos]
-            if missing:
-                stamp = wanted[[t not in pos for t in wanted.tolist()]][0]
+            found = [pos.get(t, -1) for t in wanted.tolist()]
+            if -1 in found:
                 raise DataError(
-                    f"{label} has no row for {where} at {format_time(stamp)}; the forecast "
-                    f"needs the features at the next {need} time steps"
+                    f"{label} has no row for {where} at {format_time(wanted[found.index(-1)])}; "
+                    f"the forecast needs the features at the next {need} time steps"
                 )
-            rows = np.array([pos[t] for t in wanted.tolist()])
+            rows = np.array(found)
         center = prep.scaler.center[i, n_targets:]
         scale = prep.scaler.scale[i, n_targets:]
         out.append(((s.values[rows] - center) / scale).astype(np.float32))
@@ -456,57 +347,65 @@ def read_future(
 # ---- the whole command ----------------------------------------------------------------------
 
 
-def _time_step(time: np.ndarray) -> int:
-    if len(time) < 2:
-        return 1
-    return max(int(np.median(np.diff(time))), 1)
+def _future_features(
+    artifact: artifacts.Artifact,
+    prep: Prepared,
+    times: list[np.ndarray],
+    steps: int,
+    future: Source | None,
+    future_label: str,
+    notes: list[str],
+) -> np.ndarray | None:
+    """The scaled future feature values the recursion needs (None if none); notes appended."""
+    horizon = int(artifact.meta["window"]["horizon"])
+    features = artifact.data_spec().features
+    if steps <= horizon:
+        if future is not None:
+            notes.append(f"--future ignored: {steps} steps need no future values")
+        return None
+    notes.append(
+        f"steps {horizon + 1}..{steps} are beyond the model's horizon {horizon}: "
+        f"forecast recursively (its own forecasts fed back)"
+    )
+    if not features:
+        if future is not None:
+            notes.append("--future ignored: the model reads its targets only")
+        return None
+    need = (math.ceil(steps / horizon) - 1) * horizon
+    if future is None:
+        raise DataError(
+            f"--steps {steps} is beyond the model's horizon {horizon}, and the model "
+            f"also reads {', '.join(features)}, whose future values are unknown; pass "
+            f"--future FILE with them for the next {need} steps, or --steps {horizon} "
+            f"or fewer"
+        )
+    return read_future(artifact, future, future_label, prep, times, need)
 
 
 def forecast(
     artifact: artifacts.Artifact,
-    panel: Panel,
+    prep: Prepared,
     *,
     steps: int | None = None,
     levels: tuple[int, ...] = (),
     future: Source | None = None,
     future_label: str = "--future",
 ) -> Forecast:
-    """Forecast `steps` (default: the horizon) after each series' last time stamp."""
-    meta = artifact.meta
-    w = meta["window"]
+    """Forecast `steps` (default: the horizon) after each prepared series' last time stamp."""
+    w = artifact.meta["window"]
     look_back, horizon, pad = int(w["look_back"]), int(w["horizon"]), w["pad"]
     steps = horizon if steps is None else steps
     if steps < 1:
         raise ConfigError(f"--steps must be 1 or more, got {steps}")
-    spec = data_spec(meta)
-    targets, features = spec.target, spec.features
-    prep = prepare(artifact, panel)
+    spec = artifact.data_spec()
+    targets = spec.target
     notes: list[str] = []
     calibration = _calibration(artifact, levels, horizon, len(targets))
     times = [
-        future_times(t[-1], f, steps, _time_step(t) if f is None else 1)
+        future_times(t[-1], f, steps, position_step(t) if f is None else 1)
         for t, f in zip(prep.times, prep.freqs, strict=True)
     ]
-    future_scaled = None
-    if steps > horizon:
-        notes.append(
-            f"steps {horizon + 1}..{steps} are beyond the model's horizon {horizon}: "
-            f"forecast recursively (its own forecasts fed back)"
-        )
-        if features:
-            need = (math.ceil(steps / horizon) - 1) * horizon
-            if future is None:
-                raise DataError(
-                    f"--steps {steps} is beyond the model's horizon {horizon}, and the model "
-                    f"also reads {', '.join(features)}, whose future values are unknown; pass "
-                    f"--future FILE with them for the next {need} steps, or --steps {horizon} "
-                    f"or fewer"
-                )
-            future_scaled = read_future(artifact, future, future_label, prep, times, need)
-        elif future is not None:
-            notes.append("--future ignored: the model reads its targets only")
-    elif future is not None:
-        notes.append(f"--future ignored: {steps} steps need no future values")
+    future_scaled = _future_features(artifact, prep, times, steps, future, future_label, notes)
     if levels and steps > horizon:
         notes.append(
             f"intervals beyond step {horizon} reuse the width of step {horizon} (the last one "
@@ -614,25 +513,15 @@ def predict(
     meta_only = artifacts.load_meta(model_dir) if artifact is None else artifact
     check_meta(meta_only)
     panel = read_data(meta_only, source, label)
-    prepare(meta_only, panel)  # data errors before the (slow) model load
+    prep = prepare(meta_only, panel)  # data errors before the (slow) model load
     if artifact is None:
         artifact = load_model(model_dir)
     return forecast(
-        artifact, panel, steps=steps, levels=levels, future=future, future_label=future_label
+        artifact, prep, steps=steps, levels=levels, future=future, future_label=future_label
     )
 
 
 # ---- output ---------------------------------------------------------------------------------
-
-
-def format_times(values: np.ndarray) -> list[str]:
-    """Time stamps as text: dates alone when every one is at midnight, else ISO date-times."""
-    if values.dtype.kind != "M":
-        return [str(int(v)) for v in values]
-    index = pd.DatetimeIndex(values)
-    if (index == index.normalize()).all():
-        return [t.date().isoformat() for t in index]
-    return [t.isoformat() for t in index]
 
 
 def rows(fc: Forecast) -> list[dict[str, Any]]:
@@ -643,46 +532,23 @@ def rows(fc: Forecast) -> list[dict[str, Any]]:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file in the same directory and os.replace.
+    """Write the forecast to `path` with `atomic.write_atomic`: the old file or the whole new one.
 
-    A reader sees the old file or the complete new one, never a partial one; on failure the
-    temporary file is removed and `path` is untouched.
+    A failure is a DataError that names the file (and leaves it as it was).
     """
     path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise DataError(f"cannot write the forecast to {path}: it is a directory")
-    if path.exists():
-        mode = path.stat().st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        atomic.write_atomic(path, text)
     except OSError as exc:
         raise DataError(f"cannot write the forecast to {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise DataError(f"cannot write the forecast to {path}: {exc.strerror or exc}") from None
-        raise
 
 
 __all__ = [
     "Forecast",
-    "data_spec",
     "forecast",
     "forecast_scaled",
-    "future_times",
     "layout",
     "load_model",
     "predict",

@@ -1,0 +1,148 @@
+"""Time stamps for `predict`: the steps after a series' end, and checks against the model's.
+
+Dates follow a pandas frequency (the one recorded at training, else inferred from the data):
+business days skip weekends, 'MS' gives month starts, and so on. Without a time column, or
+with numbers in it, the stamps are integer positions that continue in their median step.
+Everything here is pure; problems are DataError (the data) or ArtifactError (the model).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnncli.data import format_time, infer_freq
+from rnncli.errors import ArtifactError, DataError
+
+B_MAX_GAP_DAYS = 4  # business days: Fri -> Tue (a Monday holiday) is still one step
+
+
+def _offset(freq: str) -> pd.DateOffset:
+    try:
+        return pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        raise ArtifactError(
+            f"the model's recorded frequency {freq!r} is not one pandas knows"
+        ) from None
+
+
+def future_times(last: Any, freq: str | None, steps: int, step: int = 1) -> np.ndarray:
+    """The `steps` time stamps after `last`.
+
+    Datetimes continue the pandas frequency `freq` (business days skip weekends: a Friday
+    is followed by a Monday; 'MS' gives month starts); integer positions (freq None)
+    continue in steps of `step`.
+    """
+    if freq is None:
+        return int(last) + step * np.arange(1, steps + 1, dtype=np.int64)
+    off = _offset(freq)
+    start = pd.Timestamp(last) + off
+    return pd.date_range(start=start, periods=steps, freq=off).to_numpy(dtype="datetime64[ns]")
+
+
+def position_step(time: np.ndarray) -> int:
+    """The step of integer positions: their median difference, at least 1."""
+    if len(time) < 2:
+        return 1
+    return max(int(np.median(np.diff(time))), 1)
+
+
+def _nominal(prev: pd.DatetimeIndex, off: pd.DateOffset) -> np.ndarray:
+    """Length of one step of `off` at each of `prev` (months differ, hours do not)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PerformanceWarning: offsets not vectorised
+        base = pd.DatetimeIndex([off.rollback(t) for t in prev]) if len(prev) else prev
+        return np.asarray(((base + off) - base).to_numpy(dtype="timedelta64[ns]"))
+
+
+def check_steps(time: np.ndarray, freq: str | None, where: str) -> None:
+    """DataError at the first step that is not one step of `freq` (a gap, or too short).
+
+    Business days ('B') allow up to 4 calendar days (holidays: Fri -> Tue); other
+    frequencies allow 0.5x to 1.5x the nominal step. Integer positions use their median step.
+    """
+    if len(time) < 2:
+        return
+    step = np.diff(time)
+    if time.dtype.kind != "M":
+        nominal = np.full(len(step), position_step(time), dtype=np.float64)
+        size = step.astype(np.float64)
+    elif freq == "B":
+        day = np.timedelta64(1, "D")
+        bad = np.flatnonzero((step > B_MAX_GAP_DAYS * day) | (step < day))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(
+                f"{where}: a gap in time from {format_time(time[i])} to "
+                f"{format_time(time[i + 1])} (more than {B_MAX_GAP_DAYS} days for business "
+                f"days); fill the missing rows (the model expects one row per business day)"
+            )
+        return
+    else:
+        nominal = _nominal(pd.DatetimeIndex(time[:-1]), _offset(freq)).astype(np.float64)
+        size = step.astype("timedelta64[ns]").astype(np.float64)
+    bad = np.flatnonzero((size > 1.5 * nominal) | (size < 0.5 * nominal))
+    if bad.size:
+        i = int(bad[0])
+        what = "a gap in time" if size[i] > nominal[i] else "a step shorter than one time step"
+        unit = f"frequency {freq}" if freq else f"step {int(nominal[i])}"
+        raise DataError(
+            f"{where}: {what} from {format_time(time[i])} to {format_time(time[i + 1])} "
+            f"(the model's {unit}); give one row per time step, without missing steps"
+        )
+
+
+def check_kind(
+    dates: bool, recorded_freq: str | None, fingerprint: dict[str, Any], label: str, time_col: str
+) -> None:
+    """DataError when DATA's time column holds dates and the model's held numbers, or the reverse.
+
+    The model's kind is told by its recorded frequency, else by its recorded last time stamps.
+    """
+    if not fingerprint and recorded_freq is None:
+        return
+    trained_dates = recorded_freq is not None or any(
+        not str(f.get("last", "0")).lstrip("-").isdigit() for f in fingerprint.values()
+    )
+    if trained_dates != dates:
+        trained, given = ("dates", "numbers") if trained_dates else ("numbers", "dates")
+        raise DataError(
+            f"{label}: time column '{time_col}' holds {given}, but the model was trained "
+            f"on {trained} in it; give the same kind of time stamps"
+        )
+
+
+def series_freq(time: np.ndarray, recorded_freq: str | None, where: str) -> str:
+    """The frequency of a series' dates: the model's recorded one, else inferred from them."""
+    freq = recorded_freq or infer_freq(time)
+    if freq is None:
+        raise DataError(
+            f"{where}: cannot tell the frequency of its time stamps (the model has "
+            f"none recorded); give at least 3 regular time steps"
+        )
+    return freq
+
+
+def ends_before(time: np.ndarray, last_trained: Any, dates: bool, where: str) -> str | None:
+    """A warning when a series ends before its training data did, else None.
+
+    `last_trained` is the series' last time stamp recorded at training (text); a missing or
+    unreadable one gives no warning.
+    """
+    if last_trained is None:
+        return None
+    try:
+        text = str(last_trained)
+        trained_end = pd.Timestamp(text).to_datetime64() if dates else int(text)
+        older = bool(time[-1] < trained_end)
+    except (ValueError, TypeError):
+        return None
+    if not older:
+        return None
+    return (
+        f"{where} ends at {format_time(time[-1])}, before the end of the training data "
+        f"({format_time(trained_end)}): is the data older than the model?"
+    )
