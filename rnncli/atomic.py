@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
-def write_atomic(path: Path, data: str | bytes | memoryview) -> None:
-    """Write `data` (text as UTF-8, or bytes) to `path` via a temporary file beside it.
+@contextlib.contextmanager
+def atomic_open(path: Path) -> Iterator[BinaryIO]:
+    """A binary file handle on a temporary file beside `path`, renamed over it on success.
 
     The temporary file is flushed to disk and renamed over `path` (os.replace). An existing
     file keeps its permissions, a new one gets the usual ones (0o666 less the umask). On any
@@ -26,7 +29,7 @@ def write_atomic(path: Path, data: str | bytes | memoryview) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
@@ -35,3 +38,9 @@ def write_atomic(path: Path, data: str | bytes | memoryview) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(path: Path, data: str | bytes | memoryview) -> None:
+    """Write `data` (text as UTF-8, or bytes) to `path` atomically (see `atomic_open`)."""
+    with atomic_open(path) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -276,8 +276,15 @@ def summary_rows(ds: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
         )
     unused = int((ds.split < 0).sum())
     if unused:  # targets straddle two parts: kept in x (evenly spaced views), never used
-        rows.append({"split": "unused", "windows": unused, "series": None,
-                     "first_target": None, "last_target": None})
+        rows.append(
+            {
+                "split": "unused",
+                "windows": unused,
+                "series": None,
+                "first_target": None,
+                "last_target": None,
+            }
+        )
     return rows
 
 
@@ -544,8 +551,17 @@ def train(
     )
     console.note(f"saved {outcome.path}")
     if outcome.metrics:
-        cols = ["series", "target", "method", "mae", "rmse", "mape", "smape", "mase",
-                "mae_vs_naive"]
+        cols = [
+            "series",
+            "target",
+            "method",
+            "mae",
+            "rmse",
+            "mape",
+            "smape",
+            "mase",
+            "mae_vs_naive",
+        ]
         console.write_rows(outcome.metrics, fmt.value, title="held-out test part", columns=cols)
 
 
@@ -560,24 +576,34 @@ def evaluate(
     model_dir: ModelDir,
     data: Annotated[
         str | None,
-        typer.Argument(help="CSV (- for stdin) [default: the data the model was trained on].",
-                       metavar="[DATA]"),
+        typer.Argument(
+            help="CSV (- for stdin) [default: the data the model was trained on].", metavar="[DATA]"
+        ),
     ] = None,
     season: Annotated[
         int | None,
-        typer.Option(help="Seasonal period for MASE and seasonal naive [default: from the "
-                     "time frequency: 12 monthly, 4 quarterly, 7 daily, 5 business-daily, "
-                     "24 hourly, else 1].", min=1),
+        typer.Option(
+            help="Seasonal period for MASE and seasonal naive [default: from the "
+            "time frequency: 12 monthly, 4 quarterly, 7 daily, 5 business-daily, "
+            "24 hourly, else 1].",
+            min=1,
+        ),
     ] = None,
     backtest: Annotated[
         int | None,
-        typer.Option(help="Score only the last K forecast origins of each series' test part "
-                     "(rolling origin, no retraining).", min=1),
+        typer.Option(
+            help="Score only the last K forecast origins of each series' test part "
+            "(rolling origin, no retraining).",
+            min=1,
+        ),
     ] = None,
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", help="Draw history, actuals and forecasts to a PNG "
-                     "(needs the 'plot' extra).", dir_okay=False),
+        typer.Option(
+            "--plot",
+            help="Draw history, actuals and forecasts to a PNG (needs the 'plot' extra).",
+            dir_okay=False,
+        ),
     ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -594,11 +620,28 @@ def evaluate(
         console.note(f"wrote {plot}")
     console.note(f"{report.windows} test windows, season {report.season}")
     if fmt == Format.json:
-        console.write_json({"season": report.season, "windows": report.windows,
-                            "metrics": report.rows, "interval_coverage": report.coverage})
+        console.write_json(
+            {
+                "season": report.season,
+                "windows": report.windows,
+                "metrics": report.rows,
+                "interval_coverage": report.coverage,
+            }
+        )
         return
-    cols = ["series", "target", "method", "windows", "mae", "rmse", "mape", "smape", "mase",
-            "mae_vs_naive", "mae_vs_seasonal_naive"]
+    cols = [
+        "series",
+        "target",
+        "method",
+        "windows",
+        "mae",
+        "rmse",
+        "mape",
+        "smape",
+        "mase",
+        "mae_vs_naive",
+        "mae_vs_seasonal_naive",
+    ]
     console.write_rows(report.rows, fmt.value, title="test part", columns=cols)
     if report.coverage and fmt == Format.table:
         console.write_rows(report.coverage, fmt.value, title="prediction interval coverage (%)")

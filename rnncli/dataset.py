@@ -10,7 +10,6 @@ without padding is windowed as a zero-copy strided view.
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from dataclasses import asdict, dataclass
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rnncli.atomic import write_atomic
+from rnncli.atomic import atomic_open
 from rnncli.config import WindowSpec
 from rnncli.data import Panel, resolve_size
 from rnncli.errors import DataError
@@ -204,7 +203,7 @@ def spec_dict(panel: Panel, spec: WindowSpec, ds: Dataset) -> dict[str, Any]:
 
 
 def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
-    """Write the windows and spec: built in memory, written atomically (no pickles)."""
+    """Write the windows and spec atomically (no pickles)."""
     arrays: dict[str, np.ndarray] = {
         "x": ds.x,
         "y": ds.y,
@@ -217,10 +216,12 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
     }
     if ds.mask is not None:
         arrays["mask"] = ds.mask
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    write_atomic(path, buffer.getbuffer())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(path) as fh:  # streamed: no second copy of the windows in memory
+            np.savez(fh, **arrays)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
