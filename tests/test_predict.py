@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rnncli import predicting
+from rnncli import modeldata, predicting
 from rnncli.cli import app
 from rnncli.data import load_panel
 from rnncli.errors import DataError
@@ -176,7 +176,7 @@ def air_frame() -> pd.DataFrame:
 
 
 def panel_of(artifact, source, label: str = "data"):
-    return predicting.read_data(artifact, source, label)
+    return modeldata.read_data(artifact, source, label)
 
 
 @pytest.mark.tf
