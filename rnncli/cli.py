@@ -1,6 +1,6 @@
 """The command line: parse options, call one core function, render the result.
 
-Only this module imports typer. TensorFlow is imported inside the commands
+Only this module and cli_options.py import typer. TensorFlow is imported inside the commands
 that need it, never here at module level, so `--help` and Tab completion
 stay fast.
 """
@@ -17,6 +17,38 @@ from typing import Annotated, Any
 import typer
 
 from rnncli import __version__, console
+from rnncli.cli_options import (
+    MODEL_PANEL,
+    TRAIN_PANEL,
+    WINDOW_PANEL,
+    Activation,
+    Cell,
+    ConfigOpt,
+    DataArg,
+    Device,
+    Features,
+    FillOpt,
+    Format,
+    FormatOpt,
+    Horizon,
+    IdCol,
+    LookBack,
+    Loss,
+    MinLookBack,
+    ModelDir,
+    Normalize,
+    Optimizer,
+    Padding,
+    PadOpt,
+    ScaleOpt,
+    SkipShort,
+    Stride,
+    Target,
+    TestSize,
+    TimeCol,
+    ValSize,
+    opt,
+)
 from rnncli.errors import RnnCliError
 
 app = typer.Typer(
@@ -30,36 +62,6 @@ app = typer.Typer(
 )
 
 _STATE = {"debug": False}
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class Cell(str, Enum):
-    simple_rnn = "simple_rnn"
-    simple = "simple"
-    lstm = "lstm"
-    gru = "gru"
-
-
-class Scale(str, Enum):
-    standard = "standard"
-    minmax = "minmax"
-    none = "none"
-
-
-class Pad(str, Enum):
-    pre = "pre"
-    post = "post"
-
-
-class Fill(str, Enum):
-    ffill = "ffill"
-    interpolate = "interpolate"
-    drop = "drop"
 
 
 def handle_errors(func: Any) -> Any:
@@ -106,115 +108,6 @@ def root(
 
     _STATE["debug"] = debug or os.environ.get("RNNCLI_DEBUG", "") not in ("", "0")
     runtime.set_verbose(verbose)
-
-
-# ---- options shared by ingest and train (defined once) ----------------------------------------
-
-DATA_PANEL = "Data"
-WINDOW_PANEL = "Windows and splits"
-
-DataArg = Annotated[
-    str, typer.Argument(help="CSV file, or - to read it from stdin.", metavar="DATA")
-]
-TimeCol = Annotated[
-    str | None,
-    typer.Option(
-        help="Time column (default: the first column that parses as dates).",
-        rich_help_panel=DATA_PANEL,
-    ),
-]
-Target = Annotated[
-    list[str] | None,
-    typer.Option(
-        help="Column to forecast; repeat for several (default: the only numeric "
-        "column, else one named close/price/value/y).",
-        rich_help_panel=DATA_PANEL,
-    ),
-]
-Features = Annotated[
-    list[str] | None,
-    typer.Option(
-        help="Extra input column; repeat for several (default: the targets only).",
-        rich_help_panel=DATA_PANEL,
-    ),
-]
-IdCol = Annotated[
-    str | None,
-    typer.Option(
-        help="Series id column of a long panel of many series.", rich_help_panel=DATA_PANEL
-    ),
-]
-FillOpt = Annotated[
-    Fill | None,
-    typer.Option(help="Fill missing values (default: refuse them).", rich_help_panel=DATA_PANEL),
-]
-LookBack = Annotated[
-    int | None,
-    typer.Option(
-        help="Past steps the model sees [default: 30].", min=1, rich_help_panel=WINDOW_PANEL
-    ),
-]
-Horizon = Annotated[
-    int | None,
-    typer.Option(help="Steps forecast at once [default: 1].", min=1, rich_help_panel=WINDOW_PANEL),
-]
-Stride = Annotated[
-    int | None,
-    typer.Option(
-        help="Steps between window origins [default: 1].", min=1, rich_help_panel=WINDOW_PANEL
-    ),
-]
-MinLookBack = Annotated[
-    int | None,
-    typer.Option(
-        help="Also make padded, masked windows with at least this much history.",
-        min=1,
-        rich_help_panel=WINDOW_PANEL,
-    ),
-]
-PadOpt = Annotated[
-    Pad | None,
-    typer.Option(
-        help="Side of the padding in short windows [default: post].", rich_help_panel=WINDOW_PANEL
-    ),
-]
-ValSize = Annotated[
-    float | None,
-    typer.Option(
-        help="Validation part: a fraction (<1) or a count of final steps per series "
-        "[default: 0.1].",
-        min=0,
-        rich_help_panel=WINDOW_PANEL,
-    ),
-]
-TestSize = Annotated[
-    float | None,
-    typer.Option(
-        help="Test part: a fraction (<1) or a count of final steps per series [default: 0.1].",
-        min=0,
-        rich_help_panel=WINDOW_PANEL,
-    ),
-]
-ScaleOpt = Annotated[
-    Scale | None,
-    typer.Option(
-        help="Scaling fitted on each series' training part [default: standard].",
-        rich_help_panel=WINDOW_PANEL,
-    ),
-]
-SkipShort = Annotated[
-    bool | None,
-    typer.Option(
-        "--skip-short",
-        help="Skip series too short for one window (with a warning).",
-        rich_help_panel=WINDOW_PANEL,
-    ),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="YAML file of options (flags override it).", dir_okay=False),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
 def _value(v: Any) -> Any:
@@ -381,47 +274,6 @@ def main() -> None:
 
 # ---- train ---------------------------------------------------------------------------------
 
-MODEL_PANEL = "Model"
-TRAIN_PANEL = "Training"
-
-
-class Activation(str, Enum):
-    tanh = "tanh"
-    relu = "relu"
-    linear = "linear"
-
-
-class Padding(str, Enum):
-    mask = "mask"
-    zeros = "zeros"
-
-
-class Optimizer(str, Enum):
-    adam = "adam"
-    rmsprop = "rmsprop"
-    sgd = "sgd"
-
-
-class Loss(str, Enum):
-    mse = "mse"
-    mae = "mae"
-    huber = "huber"
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    gpu = "gpu"
-
-
-class Normalize(str, Enum):
-    none = "none"
-    last = "last"
-
-
-def _opt(help_text: str, panel: str, **kw: Any) -> Any:
-    return typer.Option(help=help_text, rich_help_panel=panel, **kw)
-
 
 @app.command()
 @handle_errors
@@ -437,67 +289,65 @@ def train(
         typer.Option("--out", "-o", help="Model directory [default: models/<data name>]."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing model.")] = False,
-    cell: Annotated[Cell | None, _opt("Recurrent cell [default: lstm].", MODEL_PANEL)] = None,
-    units: Annotated[int | None, _opt("Units per layer [default: 64].", MODEL_PANEL, min=1)] = None,
+    cell: Annotated[Cell | None, opt("Recurrent cell [default: lstm].", MODEL_PANEL)] = None,
+    units: Annotated[int | None, opt("Units per layer [default: 64].", MODEL_PANEL, min=1)] = None,
     layers: Annotated[
-        int | None, _opt("Stacked recurrent layers [default: 1].", MODEL_PANEL, min=1)
+        int | None, opt("Stacked recurrent layers [default: 1].", MODEL_PANEL, min=1)
     ] = None,
     bidirectional: Annotated[
         bool | None,
-        _opt("Read each window both ways.", MODEL_PANEL),
+        opt("Read each window both ways.", MODEL_PANEL),
     ] = None,
     activation: Annotated[
-        Activation | None, _opt("Cell activation [default: tanh].", MODEL_PANEL)
+        Activation | None, opt("Cell activation [default: tanh].", MODEL_PANEL)
     ] = None,
     dropout: Annotated[
-        float | None, _opt("Input dropout [default: 0].", MODEL_PANEL, min=0, max=0.99)
+        float | None, opt("Input dropout [default: 0].", MODEL_PANEL, min=0, max=0.99)
     ] = None,
     recurrent_dropout: Annotated[
         float | None,
-        _opt("Recurrent-state dropout (slow on GPU) [default: 0].", MODEL_PANEL, min=0, max=0.99),
+        opt("Recurrent-state dropout (slow on GPU) [default: 0].", MODEL_PANEL, min=0, max=0.99),
     ] = None,
     padding: Annotated[
         Padding | None,
-        _opt(
+        opt(
             "Padded windows: pass the mask to the cells, or plain zeros [default: mask].",
             MODEL_PANEL,
         ),
     ] = None,
     normalize: Annotated[
         Normalize | None,
-        _opt(
+        opt(
             "Subtract each window's last value from its targets (and add it back to the "
             "forecast) [default: last].",
             WINDOW_PANEL,
         ),
     ] = None,
-    optimizer: Annotated[Optimizer | None, _opt("Optimizer [default: adam].", TRAIN_PANEL)] = None,
+    optimizer: Annotated[Optimizer | None, opt("Optimizer [default: adam].", TRAIN_PANEL)] = None,
     learning_rate: Annotated[
-        float | None, _opt("Learning rate [default: 0.001].", TRAIN_PANEL, min=0)
+        float | None, opt("Learning rate [default: 0.001].", TRAIN_PANEL, min=0)
     ] = None,
-    loss: Annotated[Loss | None, _opt("Loss [default: mse].", TRAIN_PANEL)] = None,
-    epochs: Annotated[
-        int | None, _opt("Maximum epochs [default: 100].", TRAIN_PANEL, min=1)
-    ] = None,
+    loss: Annotated[Loss | None, opt("Loss [default: mse].", TRAIN_PANEL)] = None,
+    epochs: Annotated[int | None, opt("Maximum epochs [default: 100].", TRAIN_PANEL, min=1)] = None,
     batch_size: Annotated[
-        int | None, _opt("Windows per batch [default: 64].", TRAIN_PANEL, min=1)
+        int | None, opt("Windows per batch [default: 64].", TRAIN_PANEL, min=1)
     ] = None,
     patience: Annotated[
         int | None,
-        _opt(
+        opt(
             "Stop after this many epochs without a better val_loss; 0 = never [default: 10].",
             TRAIN_PANEL,
             min=0,
         ),
     ] = None,
     clipnorm: Annotated[
-        float | None, _opt("Clip each gradient's norm [default: 1.0].", TRAIN_PANEL, min=0)
+        float | None, opt("Clip each gradient's norm [default: 1.0].", TRAIN_PANEL, min=0)
     ] = None,
     clipvalue: Annotated[
-        float | None, _opt("Clip gradient values [default: off].", TRAIN_PANEL, min=0)
+        float | None, opt("Clip gradient values [default: off].", TRAIN_PANEL, min=0)
     ] = None,
-    seed: Annotated[int | None, _opt("Random seed [default: 42].", TRAIN_PANEL)] = None,
-    device: Annotated[Device | None, _opt("Where to train [default: auto].", TRAIN_PANEL)] = None,
+    seed: Annotated[int | None, opt("Random seed [default: 42].", TRAIN_PANEL)] = None,
+    device: Annotated[Device | None, opt("Where to train [default: auto].", TRAIN_PANEL)] = None,
     time_col: TimeCol = None,
     target: Target = None,
     features: Features = None,
@@ -566,8 +416,6 @@ def train(
 
 
 # ---- evaluate --------------------------------------------------------------------------------
-
-ModelDir = Annotated[Path, typer.Argument(help="Model directory made by 'rnncli train'.")]
 
 
 @app.command()

@@ -1,0 +1,196 @@
+"""Option types shared by the commands: enums and Annotated aliases, each defined once.
+
+With cli.py the only module that imports typer.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Cell(str, Enum):
+    simple_rnn = "simple_rnn"
+    simple = "simple"
+    lstm = "lstm"
+    gru = "gru"
+
+
+class Scale(str, Enum):
+    standard = "standard"
+    minmax = "minmax"
+    none = "none"
+
+
+class Pad(str, Enum):
+    pre = "pre"
+    post = "post"
+
+
+class Fill(str, Enum):
+    ffill = "ffill"
+    interpolate = "interpolate"
+    drop = "drop"
+
+
+MODEL_PANEL = "Model"
+TRAIN_PANEL = "Training"
+
+
+class Activation(str, Enum):
+    tanh = "tanh"
+    relu = "relu"
+    linear = "linear"
+
+
+class Padding(str, Enum):
+    mask = "mask"
+    zeros = "zeros"
+
+
+class Optimizer(str, Enum):
+    adam = "adam"
+    rmsprop = "rmsprop"
+    sgd = "sgd"
+
+
+class Loss(str, Enum):
+    mse = "mse"
+    mae = "mae"
+    huber = "huber"
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+class Normalize(str, Enum):
+    none = "none"
+    last = "last"
+
+
+def opt(help_text: str, panel: str, **kw: Any) -> Any:
+    return typer.Option(help=help_text, rich_help_panel=panel, **kw)
+
+
+# ---- options shared by ingest and train (defined once) ----------------------------------------
+
+DATA_PANEL = "Data"
+WINDOW_PANEL = "Windows and splits"
+
+DataArg = Annotated[
+    str, typer.Argument(help="CSV file, or - to read it from stdin.", metavar="DATA")
+]
+TimeCol = Annotated[
+    str | None,
+    typer.Option(
+        help="Time column (default: the first column that parses as dates).",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+Target = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Column to forecast; repeat for several (default: the only numeric "
+        "column, else one named close/price/value/y).",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+Features = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Extra input column; repeat for several (default: the targets only).",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+IdCol = Annotated[
+    str | None,
+    typer.Option(
+        help="Series id column of a long panel of many series.", rich_help_panel=DATA_PANEL
+    ),
+]
+FillOpt = Annotated[
+    Fill | None,
+    typer.Option(help="Fill missing values (default: refuse them).", rich_help_panel=DATA_PANEL),
+]
+LookBack = Annotated[
+    int | None,
+    typer.Option(
+        help="Past steps the model sees [default: 30].", min=1, rich_help_panel=WINDOW_PANEL
+    ),
+]
+Horizon = Annotated[
+    int | None,
+    typer.Option(help="Steps forecast at once [default: 1].", min=1, rich_help_panel=WINDOW_PANEL),
+]
+Stride = Annotated[
+    int | None,
+    typer.Option(
+        help="Steps between window origins [default: 1].", min=1, rich_help_panel=WINDOW_PANEL
+    ),
+]
+MinLookBack = Annotated[
+    int | None,
+    typer.Option(
+        help="Also make padded, masked windows with at least this much history.",
+        min=1,
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+PadOpt = Annotated[
+    Pad | None,
+    typer.Option(
+        help="Side of the padding in short windows [default: post].", rich_help_panel=WINDOW_PANEL
+    ),
+]
+ValSize = Annotated[
+    float | None,
+    typer.Option(
+        help="Validation part: a fraction (<1) or a count of final steps per series "
+        "[default: 0.1].",
+        min=0,
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+TestSize = Annotated[
+    float | None,
+    typer.Option(
+        help="Test part: a fraction (<1) or a count of final steps per series [default: 0.1].",
+        min=0,
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+ScaleOpt = Annotated[
+    Scale | None,
+    typer.Option(
+        help="Scaling fitted on each series' training part [default: standard].",
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+SkipShort = Annotated[
+    bool | None,
+    typer.Option(
+        "--skip-short",
+        help="Skip series too short for one window (with a warning).",
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="YAML file of options (flags override it).", dir_okay=False),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+ModelDir = Annotated[Path, typer.Argument(help="Model directory made by 'rnncli train'.")]
