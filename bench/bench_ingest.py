@@ -14,7 +14,9 @@ horizon 1 and target = demand:
 - keras: `keras.utils.timeseries_dataset_from_array` iterated with a large batch and
   copied batch by batch into preallocated NumPy arrays (no list + concatenate, so no
   second full copy)
-- rnncli windows: `rnncli.windows.origins` + `history` + `targets`, what `ingest` uses
+- rnncli windows: `rnncli.windows.origins` + `history` + `targets`, what `ingest` uses:
+  without padding and with evenly spaced origins they are read-only strided views of the
+  series (no copy); the "materialised" row copies them into one contiguous array
 - rnncli dataset.build: the whole split (80/10/10) + standard scaling + windowing step
   on a `Panel` of one series, as `ingest` runs it after reading the CSV
 
@@ -58,7 +60,8 @@ KERAS_BATCH = 65536
 METHODS = {
     "loop": "Python loop (preallocated)",
     "keras": "keras timeseries_dataset_from_array -> NumPy",
-    "windows": "rnncli windows.history + targets",
+    "windows": "rnncli windows.history + targets (strided view)",
+    "windows_copy": "rnncli windows, materialised (np.array of the view)",
     "build": "rnncli dataset.build (split+scale+window)",
 }
 
@@ -142,6 +145,12 @@ def run_windows(values: np.ndarray) -> dict[str, np.ndarray]:
     return {"x": x, "y": y, "mask": mask}
 
 
+def run_windows_copy(values: np.ndarray) -> dict[str, np.ndarray]:
+    """The same windows made into one contiguous array: what a consumer that needs a copy pays."""
+    arrays = run_windows(values)
+    return {"x": np.array(arrays["x"]), "y": np.array(arrays["y"])}
+
+
 def make_panel(values: np.ndarray):
     from rnncli.data import Columns, Panel, Series
 
@@ -198,11 +207,17 @@ def worker(method: str, data: Path, out: Path) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if method == "keras":
         import keras  # import cost kept out of the timing and the baseline
-    if method in ("windows", "build"):
+    if method in ("windows", "windows_copy", "build"):
         import rnncli.dataset  # noqa: F401
     values = np.load(data)
     arg = make_panel(values) if method == "build" else values
-    func = {"loop": run_loop, "keras": run_keras, "windows": run_windows, "build": run_build}
+    func = {
+        "loop": run_loop,
+        "keras": run_keras,
+        "windows": run_windows,
+        "windows_copy": run_windows_copy,
+        "build": run_build,
+    }
     base = start_peak()
     t0 = time.perf_counter()
     arrays = func[method](arg)
