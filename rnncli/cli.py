@@ -135,21 +135,6 @@ def open_data(data: str) -> tuple[Any, str]:
     return sys.stdin, "<stdin>"
 
 
-def load_windows(data: str, run: Any) -> tuple[Any, Any, dict[str, Any]]:
-    """CSV -> (panel, dataset, spec dict); says on stderr what it picked."""
-    from rnncli import data as data_mod
-    from rnncli import dataset
-
-    source, label = open_data(data)
-    panel = data_mod.load_panel(source, run.data, label)
-    for line in panel.notes:
-        console.note(line)
-    ds = dataset.build(panel, run.window)
-    for skipped in ds.skipped:
-        console.warn(f"skipped series {skipped}: too short for look-back + horizon")
-    return panel, ds, dataset.spec_dict(panel, run.window, ds)
-
-
 def summary_rows(ds: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
     from rnncli.data import format_time
     from rnncli.dataset import SPLITS
@@ -210,7 +195,10 @@ def ingest(
     for key in ("data", "out", "config", "fmt"):
         flags.pop(key)
     run = make_config(config, flags)
-    panel, ds, spec = load_windows(data, run)
+    from rnncli.pipeline import load_training_data
+
+    source, label = open_data(data)
+    _panel, ds, spec, _run = load_training_data(source, label, run, note=console.note)
     if out is not None:
         from rnncli.dataset import save_npz
 

@@ -49,9 +49,12 @@ def fingerprint(panel: Panel) -> dict[str, Any]:
 
 
 def load_training_data(
-    source: str | Path | IO[str], label: str, run: RunConfig
+    source: str | Path | IO[str], label: str, run: RunConfig, note: Note = print
 ) -> tuple[Panel | None, Dataset, dict[str, Any], RunConfig]:
-    """CSV (windowed here) or an .npz from `rnncli ingest` (its window spec wins)."""
+    """CSV (windowed here) or an .npz from `rnncli ingest` (its window spec wins).
+
+    Says through `note` what was picked automatically and which series were skipped.
+    """
     if str(label).endswith(".npz"):
         ds, spec = load_npz(Path(label))
         flat = run.to_flat()
@@ -65,7 +68,11 @@ def load_training_data(
         )
         return None, ds, spec, build_config(flat)
     panel = load_panel(source, run.data, label)
+    for line in panel.notes:
+        note(line)
     ds = build(panel, run.window)
+    for skipped in ds.skipped:
+        note(f"Warning: skipped series {skipped}: too short for look-back + horizon")
     return panel, ds, spec_dict(panel, run.window, ds), run
 
 
@@ -93,9 +100,7 @@ def train(
     from rnncli.training import seed_everything
 
     artifacts.check_target(out, force)
-    panel, ds, spec, run = load_training_data(source, label, run)
-    for line in panel.notes if panel is not None else ():
-        note(line)
+    panel, ds, spec, run = load_training_data(source, label, run, note)
     w, m, t = run.window, run.model, run.train
     counts = ds.counts()
     note(
