@@ -62,12 +62,13 @@ def normalize_windows(
 
 
 def model_inputs(model: keras.Model, x: np.ndarray, mask: np.ndarray | None) -> Any:
-    """[x, mask] for a model with a mask input, x otherwise (mask then means zero padding)."""
-    if len(model.inputs) == 2:
-        if mask is None:
-            mask = np.ones(x.shape[:2], dtype=bool)
-        return [x, mask]
-    return x
+    """What `model` takes: [x, mask] when it has a mask input (all True if none), else x."""
+    from rnncli.models import model_inputs as build_inputs
+
+    masked = len(model.inputs) == 2
+    if masked and mask is None:
+        mask = np.ones(x.shape[:2], dtype=bool)
+    return build_inputs(x, mask, masked)
 
 
 def predict_scaled(

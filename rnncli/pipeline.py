@@ -96,7 +96,7 @@ def train(
     on_start: Callable[[], None] | None = None,
 ) -> TrainOutcome:
     from rnncli import runtime
-    from rnncli.models import build_model, slow_path_reasons
+    from rnncli.models import build_model, model_inputs, slow_path_reasons
     from rnncli.training import seed_everything
 
     artifacts.check_target(out, force)
@@ -132,7 +132,7 @@ def train(
 
     def inputs(idx: np.ndarray) -> tuple[Any, np.ndarray]:
         x, y, mask = _arrays(ds, idx, w.normalize)
-        return ([x, mask] if masked else x), y
+        return model_inputs(x, mask, masked), y
 
     val_idx = ds.part(VAL)
     val = inputs(val_idx) if len(val_idx) else None
