@@ -151,7 +151,9 @@ def load_meta(path: Path) -> Artifact:
     if not isinstance(meta, dict) or "schema_version" not in meta:
         raise ArtifactError(f"{path / META_FILE} is not an rnncli model description")
     version = meta["schema_version"]
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ArtifactError(f"{path / META_FILE}: schema_version {version!r} is not a number")
+    if version > SCHEMA_VERSION:
         raise ArtifactError(
             f"{path} was written by a newer rnncli (schema {version}, this one reads up to "
             f"{SCHEMA_VERSION}); upgrade rnncli"

@@ -227,15 +227,15 @@ def _check_order(time: np.ndarray, lines: np.ndarray, label: str, sid: str | Non
     if dup.size:
         i = int(dup[0]) + 1
         raise DataError(
-            f"{where}: duplicated time stamp {time[i]} at line {lines[i]}; "
+            f"{where}: duplicated time stamp {format_time(time[i])} at line {lines[i]}; "
             f"each time step must appear once per series"
         )
     back = np.flatnonzero(step < zero)
     if back.size:
         i = int(back[0]) + 1
         raise DataError(
-            f"{where}: time stamps out of order at line {lines[i]} ({time[i]} after "
-            f"{time[i - 1]}); sort the file by time"
+            f"{where}: time stamps out of order at line {lines[i]} ({format_time(time[i])} "
+            f"after {format_time(time[i - 1])}); sort the file by time"
         )
 
 

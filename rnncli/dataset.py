@@ -120,12 +120,13 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
     sizes: dict[str, list[int]] = {name: [] for name in SPLITS}
     for s in panel.series:
         n = len(s.values)
+        name = f"series '{s.id}'" if panel.columns.id_col is not None else "the series"
         if n < min_lb + spec.horizon:
             if spec.skip_short:
                 skipped.append(f"{s.id} ({n} steps)")
                 continue
             raise DataError(
-                f"series '{s.id}' has {n} time steps, fewer than look-back {min_lb} + horizon "
+                f"{name} has {n} time steps, fewer than look-back {min_lb} + horizon "
                 f"{spec.horizon} = {min_lb + spec.horizon}; lower --look-back (or set "
                 f"--min-look-back), or pass --skip-short to leave it out"
             )
@@ -141,7 +142,7 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
             n_train = n - n_val - n_test
         if n_train < 2:
             raise DataError(
-                f"series '{s.id}' has {n} steps: nothing left to train on after val "
+                f"{name} has {n} steps: nothing left to train on after val "
                 f"{n_val} + test {n_test}; lower --val-size or --test-size"
             )
         if fitted is not None:

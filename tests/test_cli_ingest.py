@@ -305,7 +305,7 @@ def test_unsorted_timestamps(tmp_path: Path) -> None:
 def test_look_back_larger_than_the_data() -> None:
     result = ingest(AIR, "--look-back", "500")
     line = one_error(result)
-    assert line.startswith("Error: series 'series' has 144 time steps")
+    assert line.startswith("Error: the series has 144 time steps")
     assert "look-back 500 + horizon 1 = 501" in line
     assert result.stderr.startswith("time column: month\ntarget: passengers\n")
 

@@ -122,7 +122,7 @@ def test_splits_are_per_series_in_a_panel() -> None:
 
 
 def test_nothing_left_to_train_on() -> None:
-    with pytest.raises(DataError, match=r"series 's' has 20 steps: nothing left to train on"):
+    with pytest.raises(DataError, match=r"the series has 20 steps: nothing left to train on"):
         build(ARANGE, spec(look_back=3, val_size=10, test_size=9))
 
 
