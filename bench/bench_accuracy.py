@@ -1,6 +1,6 @@
 """Held-out accuracy of rnncli's default model beside naive baselines, on the sample data.
 
-    .venv/bin/python bench/bench_accuracy.py                  # the 5 runs, seed 42 (~2-4 min CPU)
+    .venv/bin/python bench/bench_accuracy.py                  # the 6 runs, seed 42 (~2-4 min CPU)
     .venv/bin/python bench/bench_accuracy.py --seeds 42,1,2   # model rows: mean (min-max)
     .venv/bin/python bench/bench_accuracy.py --variants       # + each case with --normalize none
     .venv/bin/python bench/bench_accuracy.py --only airpassengers
@@ -21,7 +21,9 @@ Runs:
    none and early stopping (patience) watches the training loss. Look-back 24 leaves 49
    training windows (108 training months - 24 - 36 + 1). Published MAPEs on this split are
    printed beside; our seasonal-naive row must reproduce 13.19 % (checked: exit status 1 if
-   not) and the drift forecast, computed here from the CSV, 12.99 %.
+   not) and the drift forecast, computed here from the CSV, 12.99 %. A second run
+   [difference 12] forecasts the lag-12 differences (`--difference 12 --normalize none
+   --look-back 12`), same split.
 2. Daily MSFT closes (sample_data/prices.csv): the last 250 trading days held out, horizon 1
    and horizon 5, look-back 30 (the default), default val_size (10 %).
 3. Victoria daily electricity demand (sample_data/electricity.csv): target demand_mwh, inputs
@@ -65,6 +67,21 @@ RUNS: list[dict[str, Any]] = [
             "look_back": 24,
             "test_size": 36,
             "val_size": 0,
+        },
+    },
+    {
+        "key": "airpassengers",
+        "name": "AirPassengers",
+        "variant": "difference 12",
+        "csv": "airpassengers.csv",
+        "options": {
+            "target": ["passengers"],
+            "horizon": 36,
+            "look_back": 12,
+            "test_size": 36,
+            "val_size": 0,
+            "difference": 12,
+            "normalize": "none",
         },
     },
     {
@@ -198,9 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in RUNS if not args.only or c["key"] in args.only]
     jobs: list[tuple[dict[str, Any], dict[str, Any], str]] = []
     for case in cases:
-        jobs.append((case, case["options"], ""))
+        jobs.append((case, case["options"], case.get("variant", "")))
     if args.variants:
         for case in cases:
+            if "normalize" in case["options"]:
+                continue  # already a --normalize none run
             jobs.append((case, {**case["options"], "normalize": "none"}, "normalize none"))
 
     from rnncli.config import RunConfig

@@ -26,6 +26,7 @@ from rnncli.cli_options import (
     ConfigOpt,
     DataArg,
     Device,
+    Difference,
     Features,
     FillOpt,
     Format,
@@ -186,6 +187,7 @@ def ingest(
     val_size: ValSize = None,
     test_size: TestSize = None,
     scale: ScaleOpt = None,
+    difference: Difference = None,
     skip_short: SkipShort = None,
     config: ConfigOpt = None,
     fmt: FormatOpt = Format.table,
@@ -349,6 +351,7 @@ def train(
     val_size: ValSize = None,
     test_size: TestSize = None,
     scale: ScaleOpt = None,
+    difference: Difference = None,
     skip_short: SkipShort = None,
     config: ConfigOpt = None,
     print_config: Annotated[

@@ -178,6 +178,15 @@ ScaleOpt = Annotated[
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
+Difference = Annotated[
+    int | None,
+    typer.Option(
+        help="Forecast the targets' lag-N differences y[t] - y[t-N] (e.g. 12 for a monthly "
+        "season) and add them back; best with --normalize none [default: off].",
+        min=1,
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
 SkipShort = Annotated[
     bool | None,
     typer.Option(

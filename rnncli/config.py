@@ -51,6 +51,7 @@ class WindowSpec:
     scale: Literal["standard", "minmax", "none"] = "standard"
     normalize: Literal["none", "last"] = "last"
     skip_short: bool = False
+    difference: int | None = None  # seasonal differencing lag of the targets (None: off)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def validate(config: RunConfig) -> None:
     for name in ("look_back", "horizon", "stride"):
         _positive(name, getattr(w, name))
     _positive("min_look_back", w.min_look_back)
+    _positive("difference", w.difference)
     if w.min_look_back is not None and w.min_look_back > w.look_back:
         raise ConfigError(
             f"option 'min_look_back' ({w.min_look_back}) must not exceed "

@@ -21,6 +21,7 @@ import numpy as np
 from rnncli.atomic import atomic_open
 from rnncli.config import WindowSpec
 from rnncli.data import Panel, resolve_size
+from rnncli.differencing import difference
 from rnncli.errors import DataError
 from rnncli.windows import history, origins, targets
 
@@ -88,9 +89,41 @@ class Dataset:
     sizes: dict[str, list[int]]  # per split, rows of each series
     skipped: list[str]  # series skipped as too short (--skip-short)
     origin: np.ndarray | None = None  # (N,) index in its series of each window's first target
+    # --difference: the lag, and per series its original target values (n_original, n_targets);
+    # x and y then hold differences, and `origin` counts rows of the differenced series (the
+    # original row of a window's first target is origin + lag)
+    lag: int = 0
+    orig: list[np.ndarray] | None = None
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
+
+    def _orig_rows(self, idx: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Original target values at row origin + offsets of each window idx: (n, k, T)."""
+        if self.orig is None or self.origin is None:
+            raise DataError("the original values of the series are not available")
+        n_targets = self.y.shape[-1]
+        out = np.empty((len(idx), len(offsets), n_targets), dtype=np.float64)
+        series = self.series[idx]
+        for s in np.unique(series):
+            rows = series == s
+            at = self.origin[idx[rows]][:, None] + offsets[None, :]
+            out[rows] = self.orig[s][np.clip(at, 0, len(self.orig[s]) - 1)]
+        return out
+
+    def original_targets(self, idx: np.ndarray) -> np.ndarray:
+        """Targets of windows idx in original units (N, horizon, n_targets)."""
+        if not self.lag:
+            return self.scaler.inverse_targets(self.y[idx], self.series[idx])
+        return self._orig_rows(idx, self.lag + np.arange(self.y.shape[1]))
+
+    def original_history(self, idx: np.ndarray, steps: int) -> np.ndarray:
+        """The `steps` original target values before each window's first target (n, steps, T).
+
+        Only with --difference (the original series are kept); rows before a series' start
+        repeat its first value.
+        """
+        return self._orig_rows(idx, self.lag - steps + np.arange(steps))
 
     def counts(self) -> dict[str, int]:
         return {name: int((self.split == i).sum()) for i, name in enumerate(SPLITS)}
@@ -114,22 +147,31 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
     """
     n_targets = len(panel.columns.targets)
     min_lb = spec.min_look_back or spec.look_back
+    lag = spec.difference or 0
+    originals: list[np.ndarray] = []
     parts: list[tuple] = []
     ids: list[str] = []
     centers, scales, skipped = [], [], []
     sizes: dict[str, list[int]] = {name: [] for name in SPLITS}
     for s in panel.series:
-        n = len(s.values)
+        n_orig = len(s.values)
         name = f"series '{s.id}'" if panel.columns.id_col is not None else "the series"
-        if n < min_lb + spec.horizon:
+        if n_orig < lag + min_lb + spec.horizon:
             if spec.skip_short:
-                skipped.append(f"{s.id} ({n} steps)")
+                skipped.append(f"{s.id} ({n_orig} steps)")
                 continue
+            need = f"look-back {min_lb} + horizon {spec.horizon}"
+            total = min_lb + spec.horizon
+            if lag:
+                need, total = f"difference {lag} + {need}", total + lag
             raise DataError(
-                f"{name} has {n} time steps, fewer than look-back {min_lb} + horizon "
-                f"{spec.horizon} = {min_lb + spec.horizon}; lower --look-back (or set "
-                f"--min-look-back), or pass --skip-short to leave it out"
+                f"{name} has {n_orig} time steps, fewer than {need} = {total}; lower "
+                f"--look-back (or set --min-look-back), or pass --skip-short to leave it out"
             )
+        values, time = s.values, s.time
+        if lag:
+            values, time = difference(s.values, n_targets, lag), s.time[lag:]
+        n = len(values)
         if fitted is not None:
             if s.id not in fitted:
                 known = ", ".join(sorted(fitted)[:10])
@@ -137,19 +179,20 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
             f = fitted[s.id]
             n_train, n_val, n_test = f.n_train, f.n_val, max(n - f.n_train - f.n_val, 0)
         else:
-            n_val = resolve_size(spec.val_size, n, "val-size")
-            n_test = resolve_size(spec.test_size, n, "test-size")
+            # sizes count final steps of the original series (the differenced one is shorter)
+            n_val = resolve_size(spec.val_size, n_orig, "val-size")
+            n_test = resolve_size(spec.test_size, n_orig, "test-size")
             n_train = n - n_val - n_test
         if n_train < 2:
             raise DataError(
-                f"{name} has {n} steps: nothing left to train on after val "
+                f"{name} has {n_orig} steps: nothing left to train on after val "
                 f"{n_val} + test {n_test}; lower --val-size or --test-size"
             )
         if fitted is not None:
             center, scale = fitted[s.id].center, fitted[s.id].scale
         else:
-            center, scale = fit_scale(s.values[:n_train], spec.scale)
-        scaled = ((s.values - center) / scale).astype(np.float32)
+            center, scale = fit_scale(values[:n_train], spec.scale)
+        scaled = ((values - center) / scale).astype(np.float32)
         at = origins(n, spec.look_back, spec.horizon, spec.stride, spec.min_look_back)
         end = at + spec.horizon
         split = np.full(len(at), -1, dtype=np.int8)
@@ -165,7 +208,9 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
         scales.append(scale)
         for name, count in zip(SPLITS, (n_train, n_val, n_test), strict=True):
             sizes[name].append(count)
-        parts.append((x, y, mask, np.full(len(at), index, np.int32), split, s.time[steps], at))
+        if lag:
+            originals.append(np.asarray(s.values[:, :n_targets], dtype=np.float64))
+        parts.append((x, y, mask, np.full(len(at), index, np.int32), split, time[steps], at))
     if not parts:
         raise DataError("no series is long enough for the look-back and horizon")
     # one series: its arrays as they are; a panel: one concatenation
@@ -174,7 +219,19 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
     )
     scaler = Scaler(spec.scale, np.array(centers), np.array(scales))
     ds = Dataset(
-        x, y, None if mask.all() else mask, series, split, times, ids, scaler, sizes, skipped, at
+        x,
+        y,
+        None if mask.all() else mask,
+        series,
+        split,
+        times,
+        ids,
+        scaler,
+        sizes,
+        skipped,
+        at,
+        lag,
+        originals if lag else None,
     )
     if fitted is None and ds.counts()["train"] == 0:
         raise DataError(

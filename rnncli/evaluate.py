@@ -129,7 +129,7 @@ def plot(report: EvalReport, path: Path, targets: list[str]) -> None:
     series = report.panel.series[[x.id for x in report.panel.series].index(ds.series_ids[s])]
     rows = idx[ds.series[idx] == s]
     sel = ds.series[idx] == s
-    pred = ds.scaler.inverse_targets(report.y_pred_scaled[sel], ds.series[rows])
+    pred = evaluation.to_original(ds, report.y_pred_scaled[sel], rows)
     fig, ax = plt.subplots(figsize=(10, 4))
     ax.plot(series.time, series.values[:, 0], color="0.5", lw=1, label="history")
     times = ds.target_time[rows]

@@ -5,6 +5,11 @@ forecast repeats each window's last observed value; the seasonal naive one
 repeats the last observed season. Both are computed on the very windows the
 model is scored on. MASE divides by each series' in-sample mean absolute
 seasonal difference over its training part.
+
+With `--difference N` the windows hold differences: forecasts are returned to original units
+with `differencing.reconstruct` (`to_original`), the targets are the original values, and the
+baselines come from the original series (`original_baselines`), so they are the same numbers
+as without differencing on the same target steps.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 
 from rnncli import metrics
 from rnncli.dataset import Dataset
+from rnncli.differencing import reconstruct
 from rnncli.errors import DataError
 from rnncli.forecast import align_right, last_real
 
@@ -37,6 +43,34 @@ def baselines(ds: Dataset, idx: np.ndarray, season: int) -> dict[str, np.ndarray
         else None
     )
     return out
+
+
+def original_baselines(ds: Dataset, idx: np.ndarray, season: int) -> dict[str, np.ndarray | None]:
+    """Naive and seasonal-naive forecasts in original units from the original series.
+
+    For a window whose first target is original row t: naive = y[t-1] for every step, seasonal
+    naive step h (0-based) = y[t + h - m*ceil((h+1)/m)]. Under the same condition as
+    `baselines` (season > 1 and look_back >= season), else None.
+    """
+    horizon = ds.y.shape[1]
+    look_back = ds.x.shape[1]
+    out: dict[str, np.ndarray | None] = {
+        "naive": np.repeat(ds.original_history(idx, 1), horizon, axis=1)
+    }
+    if season > 1 and look_back >= season:
+        last = ds.original_history(idx, season)  # y[t-m] .. y[t-1]
+        out["seasonal_naive"] = last[:, np.arange(horizon) % season]
+    else:
+        out["seasonal_naive"] = None
+    return out
+
+
+def to_original(ds: Dataset, y_pred_scaled: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Forecasts of windows idx (scaled units, differenced with --difference) in original units."""
+    pred = ds.scaler.inverse_targets(y_pred_scaled, ds.series[idx])
+    if not ds.lag:
+        return pred
+    return reconstruct(pred, ds.original_history(idx, ds.lag))
 
 
 def _scores(
@@ -84,11 +118,16 @@ def score(
         return []
     series = ds.series[idx]
     inverse = ds.scaler.inverse_targets
-    y_true = inverse(ds.y[idx], series)
-    forecasts = {"model": inverse(y_pred_scaled, series)}
-    for name, fc in baselines(ds, idx, season).items():
-        if fc is not None:
-            forecasts[name] = inverse(fc, series)
+    y_true = ds.original_targets(idx)
+    forecasts = {"model": to_original(ds, y_pred_scaled, idx)}
+    if ds.lag:
+        forecasts.update(
+            {k: v for k, v in original_baselines(ds, idx, season).items() if v is not None}
+        )
+    else:
+        for name, fc in baselines(ds, idx, season).items():
+            if fc is not None:
+                forecasts[name] = inverse(fc, series)
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(idx), dtype=bool))]
     if per_series and len(ds.series_ids) > 1:
         groups += [(ds.series_ids[s], series == s) for s in np.unique(series)]
@@ -112,14 +151,24 @@ def score(
 
 
 def insample_targets(panel_series: dict[str, np.ndarray], ds: Dataset, n_targets: int) -> list:
-    """Training-part target values (original units) of each series of ds, in ds order."""
+    """Training-part target values (original units) of each series of ds, in ds order.
+
+    With --difference the training part starts `lag` rows into the series: those rows count too.
+    """
     return [
-        panel_series[sid][: ds.sizes["train"][i], :n_targets] for i, sid in enumerate(ds.series_ids)
+        panel_series[sid][: ds.sizes["train"][i] + ds.lag, :n_targets]
+        for i, sid in enumerate(ds.series_ids)
     ]
 
 
 def calibrate(y_true_scaled: np.ndarray, y_pred_scaled: np.ndarray) -> dict[str, Any]:
-    """Half-widths (scaled units) of conformal intervals for levels 50..99 from residuals."""
+    """Half-widths (scaled units) of conformal intervals for levels 50..99 from residuals.
+
+    With --difference these are residuals of the scaled differences: `predict` applies them
+    around the forecast in original units without the compounding that the reconstruction
+    (each step beyond the lag builds on an earlier forecast step) adds, so the intervals of
+    steps beyond the lag are narrower than they should be.
+    """
     widths = metrics.empirical_quantile_intervals(y_true_scaled - y_pred_scaled, LEVELS)
     return {
         "n": len(y_true_scaled),
@@ -142,12 +191,21 @@ def coverage_rows(
     calibration: dict[str, Any],
     levels: list[float],
 ) -> list[dict[str, Any]]:
-    """Share of test points inside each interval (they never saw the test part)."""
+    """Share of test points inside each interval (they never saw the test part).
+
+    With --difference, the intervals `predict` gives: the forecast in original units plus or
+    minus the half-widths times each series' scale.
+    """
+    if ds.lag:
+        scale = ds.scaler.scale[ds.series[idx], : ds.y.shape[-1]][:, None, :]
+        y_true = ds.original_targets(idx) / scale
+        y_pred = to_original(ds, y_pred_scaled, idx) / scale
+    else:
+        y_true, y_pred = ds.y[idx], y_pred_scaled
     return [
         {
             "level": level,
-            "coverage": 100.0
-            * metrics.coverage(ds.y[idx], y_pred_scaled, half_widths(calibration, level)),
+            "coverage": 100.0 * metrics.coverage(y_true, y_pred, half_widths(calibration, level)),
             "calibration_windows": calibration["n"],
         }
         for level in levels

@@ -26,6 +26,7 @@ from rnncli import artifacts, atomic
 from rnncli.config import DataSpec
 from rnncli.data import Panel, format_times
 from rnncli.dataset import Scaler
+from rnncli.differencing import difference, reconstruct
 from rnncli.errors import ArtifactError, ConfigError, DataError
 from rnncli.modeldata import Source, read_data, read_future
 from rnncli.timestamps import (
@@ -69,6 +70,9 @@ class Prepared:
     scaler: Scaler  # recorded statistics of these series, rows in `ids` order
     freqs: list[str | None]  # per series: pandas frequency of its dates, None for positions
     warnings: tuple[str, ...]
+    # --difference N: `scaled` holds the scaled differences, and `tails` per series its last N
+    # original target values (N, n_targets), from which the forecast is rebuilt
+    tails: list[np.ndarray] | None = None
 
 
 # ---- model directory -----------------------------------------------------------------------
@@ -115,6 +119,8 @@ def prepare(artifact: artifacts.Artifact, panel: Panel) -> Prepared:
     min_lb = w.get("min_look_back")
     if min_lb is None:
         min_lb = 1 if meta.get("masked") else look_back
+    lag = int(w.get("difference") or 0)
+    n_targets = len(meta["data"]["columns"]["targets"])
     recorded = meta["scaler"]["series"]
     fingerprint = meta["data"].get("fingerprint") or {}
     label = panel.source
@@ -136,28 +142,35 @@ def prepare(artifact: artifacts.Artifact, panel: Panel) -> Prepared:
     scaled: list[np.ndarray] = []
     times: list[np.ndarray] = []
     freqs: list[str | None] = []
+    tails: list[np.ndarray] = []
     for i, s in enumerate(panel.series):
         where = f"{label}: series '{s.id}'" if panel.columns.id_col else label
         n = len(s.values)
-        if n < min_lb:
+        if n < min_lb + lag:
             need = f"look-back {look_back}" + (
                 f" (at least {min_lb} with padding)" if min_lb < look_back else ""
             )
+            if lag:
+                need += f" + difference {lag}"
             raise DataError(
                 f"{where} has {n} time steps, fewer than the model's {need}; "
                 f"give more history for it"
             )
         time = s.time if time_col is not None else np.arange(n, dtype=np.int64)
         freq = series_freq(time, recorded_freq, where) if dates else None
-        check_steps(time[max(n - look_back, 0) :], freq, where)
+        check_steps(time[max(n - look_back - lag, 0) :], freq, where)
         if time_col is not None:
             older = ends_before(time, fingerprint.get(s.id, {}).get("last"), dates, where)
             if older is not None:
                 warns.append(older)
         times.append(time)
         freqs.append(freq)
-        scaled.append(scaler.transform(s.values, i).astype(np.float32))
-    return Prepared(ids, times, scaled, scaler, freqs, tuple(warns))
+        values = s.values
+        if lag:
+            tails.append(np.asarray(values[n - lag :, :n_targets], dtype=np.float64))
+            values = difference(values, n_targets, lag)
+        scaled.append(scaler.transform(values, i).astype(np.float32))
+    return Prepared(ids, times, scaled, scaler, freqs, tuple(warns), tails if lag else None)
 
 
 # ---- windows and the recursion --------------------------------------------------------------
@@ -206,6 +219,9 @@ def forecast_scaled(
     future: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scaled forecasts (S, steps, n_targets); beyond `horizon`, the forecasts are fed back.
+
+    With --difference, `scaled` and the forecasts are scaled differences: what is fed back is
+    what the model saw in training; `forecast` rebuilds the values afterwards.
 
     `future` (S, >= steps - horizon, n_features - n_targets): scaled feature values of the
     future steps, needed when the model has features and steps > horizon.
@@ -319,6 +335,8 @@ def forecast(
     )
     series = np.arange(len(prep.ids))
     point = prep.scaler.inverse_targets(y.astype(np.float64), series)
+    if prep.tails is not None:  # --difference: forecast differences -> values
+        point = reconstruct(point, np.stack(prep.tails))
     table = _table(prep, spec, times, point, calibration, levels, horizon)
     time_col = spec.time_col or POSITION_COL
     return Forecast(
@@ -384,7 +402,9 @@ def _table(
         columns[name] = point[:, :, t].reshape(-1)
         for level in levels:
             # scaled half-width of each step (the last calibrated one past the horizon),
-            # times each series' scale of this target
+            # times each series' scale of this target; with --difference, of the differenced
+            # target, applied around the rebuilt forecast (without the reference forecasts'
+            # own uncertainty)
             half = calibration[level][step_of, t][None, :] * prep.scaler.scale[:, t][:, None]
             columns[f"{name}_lo{level}"] = (point[:, :, t] - half).reshape(-1)
             columns[f"{name}_hi{level}"] = (point[:, :, t] + half).reshape(-1)
