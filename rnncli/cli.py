@@ -18,37 +18,45 @@ import typer
 
 from rnncli import __version__, console
 from rnncli.cli_options import (
-    MODEL_PANEL,
-    TRAIN_PANEL,
-    WINDOW_PANEL,
-    Activation,
-    Cell,
+    ActivationOpt,
+    BatchSizeOpt,
+    BidirectionalOpt,
+    CellOpt,
+    ClipnormOpt,
+    ClipvalueOpt,
     ConfigOpt,
     DataArg,
-    Device,
+    DeviceOpt,
     Difference,
+    DropoutOpt,
+    EpochsOpt,
     Features,
     FillOpt,
     Format,
     FormatOpt,
     Horizon,
     IdCol,
+    LayersOpt,
+    LearningRateOpt,
     LookBack,
-    Loss,
+    LossOpt,
     MinLookBack,
     ModelDir,
-    Normalize,
-    Optimizer,
-    Padding,
+    NormalizeOpt,
+    OptimizerOpt,
+    PaddingOpt,
     PadOpt,
+    PatienceOpt,
+    RecurrentDropoutOpt,
     ScaleOpt,
+    SeedOpt,
     SkipShort,
     Stride,
     Target,
     TestSize,
     TimeCol,
+    UnitsOpt,
     ValSize,
-    opt,
 )
 from rnncli.errors import RnnCliError
 
@@ -279,65 +287,25 @@ def train(
         typer.Option("--out", "-o", help="Model directory [default: models/<data name>]."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing model.")] = False,
-    cell: Annotated[Cell | None, opt("Recurrent cell [default: lstm].", MODEL_PANEL)] = None,
-    units: Annotated[int | None, opt("Units per layer [default: 64].", MODEL_PANEL, min=1)] = None,
-    layers: Annotated[
-        int | None, opt("Stacked recurrent layers [default: 1].", MODEL_PANEL, min=1)
-    ] = None,
-    bidirectional: Annotated[
-        bool | None,
-        opt("Read each window both ways.", MODEL_PANEL),
-    ] = None,
-    activation: Annotated[
-        Activation | None, opt("Cell activation [default: tanh].", MODEL_PANEL)
-    ] = None,
-    dropout: Annotated[
-        float | None, opt("Input dropout [default: 0].", MODEL_PANEL, min=0, max=0.99)
-    ] = None,
-    recurrent_dropout: Annotated[
-        float | None,
-        opt("Recurrent-state dropout (slow on GPU) [default: 0].", MODEL_PANEL, min=0, max=0.99),
-    ] = None,
-    padding: Annotated[
-        Padding | None,
-        opt(
-            "Padded windows: pass the mask to the cells, or plain zeros [default: mask].",
-            MODEL_PANEL,
-        ),
-    ] = None,
-    normalize: Annotated[
-        Normalize | None,
-        opt(
-            "Subtract each window's last value from its targets (and add it back to the "
-            "forecast) [default: last].",
-            WINDOW_PANEL,
-        ),
-    ] = None,
-    optimizer: Annotated[Optimizer | None, opt("Optimizer [default: adam].", TRAIN_PANEL)] = None,
-    learning_rate: Annotated[
-        float | None, opt("Learning rate [default: 0.001].", TRAIN_PANEL, min=0)
-    ] = None,
-    loss: Annotated[Loss | None, opt("Loss [default: mse].", TRAIN_PANEL)] = None,
-    epochs: Annotated[int | None, opt("Maximum epochs [default: 100].", TRAIN_PANEL, min=1)] = None,
-    batch_size: Annotated[
-        int | None, opt("Windows per batch [default: 64].", TRAIN_PANEL, min=1)
-    ] = None,
-    patience: Annotated[
-        int | None,
-        opt(
-            "Stop after this many epochs without a better val_loss; 0 = never [default: 10].",
-            TRAIN_PANEL,
-            min=0,
-        ),
-    ] = None,
-    clipnorm: Annotated[
-        float | None, opt("Clip each gradient's norm [default: 1.0].", TRAIN_PANEL, min=0)
-    ] = None,
-    clipvalue: Annotated[
-        float | None, opt("Clip gradient values [default: off].", TRAIN_PANEL, min=0)
-    ] = None,
-    seed: Annotated[int | None, opt("Random seed [default: 42].", TRAIN_PANEL)] = None,
-    device: Annotated[Device | None, opt("Where to train [default: auto].", TRAIN_PANEL)] = None,
+    cell: CellOpt = None,
+    units: UnitsOpt = None,
+    layers: LayersOpt = None,
+    bidirectional: BidirectionalOpt = None,
+    activation: ActivationOpt = None,
+    dropout: DropoutOpt = None,
+    recurrent_dropout: RecurrentDropoutOpt = None,
+    padding: PaddingOpt = None,
+    normalize: NormalizeOpt = None,
+    optimizer: OptimizerOpt = None,
+    learning_rate: LearningRateOpt = None,
+    loss: LossOpt = None,
+    epochs: EpochsOpt = None,
+    batch_size: BatchSizeOpt = None,
+    patience: PatienceOpt = None,
+    clipnorm: ClipnormOpt = None,
+    clipvalue: ClipvalueOpt = None,
+    seed: SeedOpt = None,
+    device: DeviceOpt = None,
     time_col: TimeCol = None,
     target: Target = None,
     features: Features = None,

@@ -203,3 +203,78 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 
 
 ModelDir = Annotated[Path, typer.Argument(help="Model directory made by 'rnncli train'.")]
+
+
+# ---- train: model and training options ----------------------------------------------------
+
+CellOpt = Annotated[Cell | None, opt("Recurrent cell [default: lstm].", MODEL_PANEL)]
+
+UnitsOpt = Annotated[int | None, opt("Units per layer [default: 64].", MODEL_PANEL, min=1)]
+
+LayersOpt = Annotated[int | None, opt("Stacked recurrent layers [default: 1].", MODEL_PANEL, min=1)]
+
+BidirectionalOpt = Annotated[
+    bool | None,
+    opt("Read each window both ways.", MODEL_PANEL),
+]
+
+ActivationOpt = Annotated[Activation | None, opt("Cell activation [default: tanh].", MODEL_PANEL)]
+
+DropoutOpt = Annotated[
+    float | None, opt("Input dropout [default: 0].", MODEL_PANEL, min=0, max=0.99)
+]
+
+RecurrentDropoutOpt = Annotated[
+    float | None,
+    opt("Recurrent-state dropout (slow on GPU) [default: 0].", MODEL_PANEL, min=0, max=0.99),
+]
+
+PaddingOpt = Annotated[
+    Padding | None,
+    opt(
+        "Padded windows: pass the mask to the cells, or plain zeros [default: mask].",
+        MODEL_PANEL,
+    ),
+]
+
+NormalizeOpt = Annotated[
+    Normalize | None,
+    opt(
+        "Subtract each window's last value from its targets (and add it back to the "
+        "forecast) [default: last].",
+        WINDOW_PANEL,
+    ),
+]
+
+OptimizerOpt = Annotated[Optimizer | None, opt("Optimizer [default: adam].", TRAIN_PANEL)]
+
+LearningRateOpt = Annotated[
+    float | None, opt("Learning rate [default: 0.001].", TRAIN_PANEL, min=0)
+]
+
+LossOpt = Annotated[Loss | None, opt("Loss [default: mse].", TRAIN_PANEL)]
+
+EpochsOpt = Annotated[int | None, opt("Maximum epochs [default: 100].", TRAIN_PANEL, min=1)]
+
+BatchSizeOpt = Annotated[int | None, opt("Windows per batch [default: 64].", TRAIN_PANEL, min=1)]
+
+PatienceOpt = Annotated[
+    int | None,
+    opt(
+        "Stop after this many epochs without a better val_loss; 0 = never [default: 10].",
+        TRAIN_PANEL,
+        min=0,
+    ),
+]
+
+ClipnormOpt = Annotated[
+    float | None, opt("Clip each gradient's norm [default: 1.0].", TRAIN_PANEL, min=0)
+]
+
+ClipvalueOpt = Annotated[
+    float | None, opt("Clip gradient values [default: off].", TRAIN_PANEL, min=0)
+]
+
+SeedOpt = Annotated[int | None, opt("Random seed [default: 42].", TRAIN_PANEL)]
+
+DeviceOpt = Annotated[Device | None, opt("Where to train [default: auto].", TRAIN_PANEL)]
