@@ -26,9 +26,10 @@ the imports and wraps the steps that are not rnncli's own with timers (`runtime.
 + `import keras`, `keras.saving.load_model`, `data.load_panel`, `keras.Model.predict` and
 `predict_on_batch`), then calls `rnncli.cli.main()` as the console script does; what the
 timers do not cover is rnncli's own work (CLI parsing, rnncli.yaml, windows, scaling, rows,
-output). The minimal script times its own steps. Medians of --repeats runs of each; the
-interpreter's exit is what the process wall time has beyond start-up and the in-process
-total. `python -X importtime` lists the biggest imports.
+output). The minimal script times its own steps. Medians of --repeats runs of each. The
+interpreter's exit is measured directly: the process's last statement writes time.time(),
+the parent notes time.time() when the process is gone. `python -X importtime` lists the
+biggest imports.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ t5 = time.perf_counter()
 print(y.ravel().tolist())
 print(json.dumps({"import tensorflow": t1 - t0, "import keras": t2 - t1,
                   "load model": t3 - t2, "predict (1st call)": t4 - t3,
-                  "predict (2nd call)": t5 - t4}), file=sys.stderr)
+                  "predict (2nd call)": t5 - t4, "last_statement": time.time()}),
+      file=sys.stderr)
 """
 
 # Runs `rnncli predict` in-process with timers around the steps that are not rnncli's own.
@@ -124,10 +126,11 @@ except SystemExit as exc:
 spent["total in process"] = time.perf_counter() - T0
 spent["tensorflow imported"] = "tensorflow" in sys.modules
 sys.stdout.flush()
-print("BENCH " + json.dumps(spent), file=sys.stderr)
 if __import__("os").environ.get("BENCH_GC_FREEZE"):
     import gc
     gc.freeze()  # what-if: the final collection at exit then skips TF's and Keras's objects
+spent["last_statement"] = time.time()
+print("BENCH " + json.dumps(spent), file=sys.stderr)
 sys.exit(code)
 """
 
@@ -138,6 +141,7 @@ def run(
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - t
+    proc.ended = time.time()  # type: ignore[attr-defined]  # wall clock, for the exit time
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-3000:])
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
@@ -209,6 +213,7 @@ def main() -> None:
         minimal_steps: list[dict[str, float]] = []
         driver_steps: list[dict[str, Any]] = []
         freeze_walls: list[float] = []
+        freeze_exits: list[float] = []
         for rep in range(args.repeats + 1):  # the first round warms the file cache, untimed
             for name, cmd in commands.items():
                 wall, proc = run(cmd)
@@ -216,13 +221,21 @@ def main() -> None:
                     continue
                 walls[name].append(wall)
                 if cmd[-1] == str(keras_file):
-                    minimal_steps.append(json.loads(proc.stderr.strip().splitlines()[-1]))
+                    steps = json.loads(proc.stderr.strip().splitlines()[-1])
+                    steps["exit"] = proc.ended - steps.pop("last_statement")
+                    minimal_steps.append(steps)
             if predict_ok and rep > 0:
-                _, proc = run([PY, "-c", DRIVER, *predict_cmd[1:]])
-                line = [x for x in proc.stderr.splitlines() if x.startswith("BENCH ")][-1]
-                driver_steps.append(json.loads(line[len("BENCH ") :]))
-                wall, _ = run([PY, "-c", DRIVER, *predict_cmd[1:]], env=FREEZE_ENV)
-                freeze_walls.append(wall)
+                for env in (None, FREEZE_ENV):
+                    wall, proc = run([PY, "-c", DRIVER, *predict_cmd[1:]], env=env)
+                    line = [x for x in proc.stderr.splitlines() if x.startswith("BENCH ")][-1]
+                    steps = json.loads(line[len("BENCH ") :])
+                    steps["exit"] = proc.ended - steps.pop("last_statement")
+                    steps["wall"] = wall
+                    if env is None:
+                        driver_steps.append(steps)
+                    else:
+                        freeze_walls.append(wall)
+                        freeze_exits.append(steps["exit"])
             print(f"  round {rep} done" + (" (warm-up, untimed)" if rep == 0 else ""), flush=True)
 
         print()
@@ -273,7 +286,7 @@ def main() -> None:
         covered = sum(med(driver_steps, k) for k in keys)
         total = med(driver_steps, "total in process")
         mini = {k: med(minimal_steps, k) for k in minimal_steps[0]}
-        mini_total = sum(mini.values())
+        mini_total = sum(v for k, v in mini.items() if k != "exit")
         print()
         print(f"### Where the time goes (median of {args.repeats} in-process timings, s)")
         print()
@@ -305,12 +318,25 @@ def main() -> None:
         )
         print(f"| sum in process | {total:.2f} | {mini_total:.2f} |")
         print(
-            f"| interpreter exit and the rest (wall - start - in process) "
-            f"| {pred_wall - start - total:.2f} | {mini_wall - start - mini_total:.2f} |"
+            "| interpreter exit (measured: last statement -> process gone) "
+            f"| {med(driver_steps, 'exit'):.2f} | {mini['exit']:.2f} |"
         )
-        print(f"| process wall (table above) | {pred_wall:.2f} | {mini_wall:.2f} |")
+        print(
+            f"| (what-if: exit after `gc.freeze()`) | {statistics.median(freeze_exits):.2f} | - |"
+        )
+        print(
+            "| unaccounted (wall - start - in process - exit) "
+            f"| {med(driver_steps, 'wall') - start - total - med(driver_steps, 'exit'):.2f} "
+            f"| {mini_wall - start - mini_total - mini['exit']:.2f} |"
+        )
+        print(
+            f"| process wall of these runs (rnncli: the driver's; its own runs: {pred_wall:.2f} "
+            f"above) | {med(driver_steps, 'wall'):.2f} | {mini_wall:.2f} |"
+        )
         print()
-        cli = top_imports(["-c", "import rnncli.cli"], ("rnncli.cli", "typer", "rich", "yaml"))
+        cli = top_imports(
+            ["-c", "import rnncli.cli"], ("rnncli.cli", "typer", "rnncli.console", "rich.console")
+        )
         tf = top_imports(
             ["-c", "import tensorflow"],
             ("tensorflow", "keras._tf_keras", "matplotlib.pyplot", "pandas", "numpy"),
