@@ -8,6 +8,7 @@ stay fast.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from enum import Enum
@@ -267,7 +268,13 @@ def info(fmt: FormatOpt = Format.table) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="rnncli")
+    try:
+        app(prog_name="rnncli")
+    finally:
+        if "tensorflow" in sys.modules:
+            # Python's final garbage collection would walk every object TensorFlow and Keras
+            # made at import (~1 s, measured in bench/bench_predict.py); freezing skips it
+            gc.freeze()
 
 
 # ---- train ---------------------------------------------------------------------------------
