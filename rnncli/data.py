@@ -7,6 +7,7 @@ dataclasses and arrays, raising `DataError` with the file, column and line
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -301,6 +302,11 @@ def format_times(values: np.ndarray | pd.Index) -> list[str]:
     if (index == index.normalize()).all():
         return [t.date().isoformat() for t in index]
     return [t.isoformat() for t in index]
+
+
+def series_digest(values: np.ndarray) -> str:
+    """SHA-256 of a series' values as float64: recorded at training, checked on newer data."""
+    return hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).tobytes()).hexdigest()
 
 
 def format_time(value: object) -> str:

@@ -9,7 +9,6 @@ and validation parts is test data.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from rnncli import evaluation
 from rnncli.artifacts import CALIBRATION_FILE, Artifact
-from rnncli.data import Panel, load_panel
+from rnncli.data import Panel, load_panel, series_digest
 from rnncli.dataset import TEST, Dataset, build
 from rnncli.errors import DataError
 from rnncli.forecast import predict_scaled
@@ -52,8 +51,7 @@ def check_fingerprint(panel: Panel, artifact: Artifact) -> None:
                 f"series '{s.id}' has {len(s.values)} rows, fewer than the {rows} the model was "
                 f"trained on; evaluate on the training file or a newer one"
             )
-        digest = hashlib.sha256(np.ascontiguousarray(s.values[:rows], np.float64).tobytes())
-        if digest.hexdigest() != fp["sha256"]:
+        if series_digest(s.values[:rows]) != fp["sha256"]:
             raise DataError(
                 f"series '{s.id}': its first {rows} rows differ from the data the model was "
                 f"trained on ({fp['first']}..{fp['last']}); evaluate on the same series with "

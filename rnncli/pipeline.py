@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import sys
 import time
@@ -15,7 +14,7 @@ import numpy as np
 
 from rnncli import artifacts, evaluation
 from rnncli.config import RunConfig, build_config
-from rnncli.data import Panel, format_time, load_panel
+from rnncli.data import Panel, format_time, load_panel, series_digest
 from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
 from rnncli.forecast import normalize_windows, predict_scaled
 from rnncli.metrics import season_from_freq
@@ -38,12 +37,11 @@ def fingerprint(panel: Panel) -> dict[str, Any]:
     """Per series: length, first/last time and a SHA-256 of its values (to recognise it later)."""
     out = {}
     for s in panel.series:
-        digest = hashlib.sha256(np.ascontiguousarray(s.values, dtype=np.float64).tobytes())
         out[s.id] = {
             "rows": len(s.values),
             "first": format_time(s.time[0]),
             "last": format_time(s.time[-1]),
-            "sha256": digest.hexdigest(),
+            "sha256": series_digest(s.values),
         }
     return out
 
