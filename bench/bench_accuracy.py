@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_accuracy.py --variants       # + each case with --normalize none
     .venv/bin/python bench/bench_accuracy.py --only airpassengers
 
-Every run is `rnncli.pipeline.train` (what `rnncli train` does) in this process, with rnncli's
+Every run is `rnncli.train.train` (what `rnncli train` does) in this process, with rnncli's
 default options except the ones listed under the table (target/features, horizon, look-back,
 test_size, val_size). The metrics are the ones `train` writes to OUT/metrics.json: the
 held-out test windows, in original units, for the model and for the naive (last value) and
@@ -161,7 +161,7 @@ def drift_mape(csv: Path, column: str, test: int) -> float:
 def train_once(case: dict[str, Any], options: dict[str, Any], seed: int) -> dict[str, Any]:
     """One pipeline.train run; its metrics rows by method, times and window counts."""
     from rnncli.config import build_config
-    from rnncli.pipeline import train
+    from rnncli.train import train
 
     run = build_config({**options, "seed": seed})
     notes: list[str] = []

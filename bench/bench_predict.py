@@ -93,9 +93,9 @@ t = time.perf_counter()
 import rnncli.cli
 spent["import rnncli CLI (typer, rich, ...)"] = time.perf_counter() - t
 t = time.perf_counter()
-import rnncli.predicting  # the predict command imports it first thing
+import rnncli.predict  # the predict command imports it first thing
 from rnncli import runtime, data
-spent["import rnncli.predicting (pandas, numpy, yaml, ...)"] = time.perf_counter() - t
+spent["import rnncli.predict (pandas, numpy, yaml, ...)"] = time.perf_counter() - t
 
 def tf_and_keras():
     tf = runtime_tensorflow()
@@ -281,7 +281,7 @@ def main() -> None:
             "load model.keras",
             "read CSV (data.load_panel)",
             "Model.predict",
-            "import rnncli.predicting (pandas, numpy, yaml, ...)",
+            "import rnncli.predict (pandas, numpy, yaml, ...)",
         ]
         covered = sum(med(driver_steps, k) for k in keys)
         total = med(driver_steps, "total in process")
@@ -295,7 +295,7 @@ def main() -> None:
         print(f"| interpreter start (`python -c pass`) | {start:.2f} | {start:.2f} |")
         print(f"| import rnncli CLI (typer, rich, ...) | {med(driver_steps, keys[0]):.2f} | - |")
         print(
-            f"| import rnncli.predicting (pandas, numpy, yaml, ...) "
+            f"| import rnncli.predict (pandas, numpy, yaml, ...) "
             f"| {med(driver_steps, keys[5]):.2f} | - |"
         )
         print(
@@ -335,7 +335,7 @@ def main() -> None:
         )
         print()
         cli = top_imports(
-            ["-c", "import rnncli.cli"], ("rnncli.cli", "typer", "rnncli.console", "rich.console")
+            ["-c", "import rnncli.cli"], ("rnncli.cli", "typer", "rnncli.cli.render", "rich.console")
         )
         tf = top_imports(
             ["-c", "import tensorflow"],

@@ -230,8 +230,8 @@ def _rnncli_run(cell: str, x: Any, job: dict, epochs: int) -> Any:
 
 
 def _rnncli_compiled(run: Any, x: Any) -> Any:
-    from rnncli import training
-    from rnncli.models import build_model
+    from rnncli import fitting as training
+    from rnncli.network import build_model
 
     model = build_model(
         run.model,
@@ -271,7 +271,7 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
     if mode == "peak":
         out["peak"] = _peak()
         return out
-    from rnncli import training
+    from rnncli import fitting as training
 
     for cell in job["cells"]:
         timer = _timer()
@@ -357,7 +357,7 @@ def prepare(rows: int, look_back: int, tmp: Path) -> dict[str, Any]:
     from rnncli.config import build_config
     from rnncli.data import load_panel
     from rnncli.dataset import TRAIN, VAL, build
-    from rnncli.pipeline import _arrays
+    from rnncli.train import _arrays
 
     lines = CSV.read_text(encoding="utf-8").splitlines()
     csv = tmp / f"vic_elec_{rows}.csv"

@@ -17,7 +17,7 @@ import numpy as np
 
 
 def main(out: Path) -> None:
-    from rnncli import artifacts, runtime
+    from rnncli import modeldir as artifacts, runtime
 
     runtime.tensorflow()
     import keras

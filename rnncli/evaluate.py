@@ -15,12 +15,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from rnncli import evaluation
-from rnncli.artifacts import CALIBRATION_FILE, Artifact
+from rnncli import scoring as evaluation
+from rnncli.modeldir import CALIBRATION_FILE, Artifact
 from rnncli.data import Panel, load_panel, series_digest
 from rnncli.dataset import TEST, Dataset, build
 from rnncli.errors import DataError
-from rnncli.forecast import predict_scaled
+from rnncli.inference import predict_scaled
 
 
 @dataclass

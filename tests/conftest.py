@@ -39,7 +39,7 @@ def sample() -> Path:
 @pytest.fixture(scope="session")
 def air_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An LSTM trained on AirPassengers (monthly, one series): a complete model directory."""
-    from rnncli import pipeline
+    from rnncli import train as pipeline
 
     out = tmp_path_factory.mktemp("models") / "air"
     csv = SAMPLE / "airpassengers.csv"
@@ -50,7 +50,7 @@ def air_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def panel_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A GRU trained on the ragged employment panel, with padded and masked windows."""
-    from rnncli import pipeline
+    from rnncli import train as pipeline
 
     out = tmp_path_factory.mktemp("models") / "panel"
     csv = SAMPLE / "employment_panel.csv"

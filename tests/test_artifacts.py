@@ -10,8 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from rnncli import artifacts
-from rnncli.artifacts import (
+from rnncli import modeldir as artifacts
+from rnncli.modeldir import (
     CALIBRATION_FILE,
     HISTORY_FILE,
     META_FILE,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from rnncli import artifacts, weights
+from rnncli import modeldir as artifacts, weights
 from rnncli.cli import app
 
 pytestmark = pytest.mark.tf

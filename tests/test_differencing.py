@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from rnncli import evaluation
+from rnncli import scoring as evaluation
 from rnncli.cli import app
 from rnncli.config import WindowSpec
 from rnncli.data import Columns, Panel, Series
@@ -151,7 +151,7 @@ def test_cli_rejects_difference_zero(sample: Path) -> None:
 
 @pytest.mark.tf
 def test_end_to_end_airpassengers(sample: Path, tmp_path: Path) -> None:
-    from rnncli import predicting
+    from rnncli import predict as predicting
 
     csv = sample / "airpassengers.csv"
     out = tmp_path / "air-diff"

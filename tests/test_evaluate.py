@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from rnncli import evaluation
+from rnncli import scoring as evaluation
 from rnncli.cli import app
 from rnncli.config import WindowSpec
 from rnncli.data import Columns, Panel, Series

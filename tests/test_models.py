@@ -5,7 +5,7 @@ import pytest
 
 from rnncli.config import ModelSpec
 from rnncli.errors import ConfigError, DataError
-from rnncli.models import build_model, disable_cudnn, model_inputs, slow_path_reasons
+from rnncli.network import build_model, disable_cudnn, model_inputs, slow_path_reasons
 
 LOOK_BACK, N_FEATURES, HORIZON, N_TARGETS, BATCH = 6, 2, 3, 2, 4
 CELLS = ("simple_rnn", "lstm", "gru")

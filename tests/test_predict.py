@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rnncli import modeldata, predicting
+from rnncli import prepare as modeldata, predict as predicting
 from rnncli.cli import app
 from rnncli.data import load_panel
 from rnncli.errors import DataError
@@ -325,7 +325,7 @@ def test_panel_unknown_series(panel) -> None:
 def elec(tmp_path_factory: pytest.TempPathFactory):
     from conftest import tiny_config
 
-    from rnncli import pipeline
+    from rnncli import train as pipeline
 
     out = tmp_path_factory.mktemp("models") / "elec"
     csv = out.parent / "elec.csv"  # the last 400 days are enough for a tiny model
@@ -475,7 +475,7 @@ def test_cli_corrupt_model_file(air_model: Path, tmp_path: Path) -> None:
 def test_closed_pipe_is_exit_141_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     import typer
 
-    from rnncli import cli as cli_mod
+    from rnncli.cli import common as cli_mod
 
     class Closed(io.StringIO):
         def write(self, text: str) -> int:
@@ -483,7 +483,7 @@ def test_closed_pipe_is_exit_141_without_traceback(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(sys, "stdout", Closed())
     with pytest.raises(typer.Exit) as info:
-        cli_mod._write_stdout(lambda stream: stream.write("a,b\n"))
+        cli_mod.write_stdout(lambda stream: stream.write("a,b\n"))
     assert info.value.exit_code == 141
 
 

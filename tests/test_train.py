@@ -79,7 +79,7 @@ def _weights(path: Path) -> list[np.ndarray]:
 
 
 def test_same_seed_gives_identical_weights_and_forecasts(tmp_path: Path) -> None:
-    from rnncli import pipeline
+    from rnncli import train as pipeline
 
     runs = []
     for name in ("a", "b"):
@@ -97,8 +97,8 @@ def test_same_seed_gives_identical_weights_and_forecasts(tmp_path: Path) -> None
 
 def test_masked_padding_ignores_padded_values(panel_model: Path) -> None:
     """A padded window's forecast does not depend on what sits in its padded steps."""
-    from rnncli import artifacts
-    from rnncli.forecast import predict_scaled
+    from rnncli import modeldir as artifacts
+    from rnncli.inference import predict_scaled
 
     art = artifacts.load(panel_model)
     assert art.meta["masked"] is True
@@ -155,8 +155,8 @@ def test_nan_loss_stops_with_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_saves_best_so_far_marked_interrupted(tmp_path: Path) -> None:
-    from rnncli import pipeline
-    from rnncli.training import Interrupted
+    from rnncli import train as pipeline
+    from rnncli.fitting import Interrupted
 
     def stop_after_two(epoch: int, _logs: dict) -> None:
         if epoch == 1:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rnncli.config import ModelSpec
-from rnncli.models import build_model
+from rnncli.network import build_model
 from rnncli.weights import breakdown, report_to_dict
 
 pytestmark = pytest.mark.tf

@@ -12,13 +12,13 @@ from typing import IO, Any
 
 import numpy as np
 
-from rnncli import artifacts, evaluation
+from rnncli import modeldir as artifacts, scoring as evaluation
 from rnncli.config import RunConfig, build_config
 from rnncli.data import Panel, format_time, load_panel, series_digest
 from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
-from rnncli.forecast import normalize_windows, predict_scaled
+from rnncli.inference import normalize_windows, predict_scaled
 from rnncli.metrics import season_from_freq
-from rnncli.training import FitResult, Interrupted, ProgressHook, compile_model, fit
+from rnncli.fitting import FitResult, Interrupted, ProgressHook, compile_model, fit
 
 Note = Callable[[str], None]
 
@@ -94,8 +94,8 @@ def train(
     on_start: Callable[[], None] | None = None,
 ) -> TrainOutcome:
     from rnncli import runtime
-    from rnncli.models import build_model, model_inputs, slow_path_reasons
-    from rnncli.training import seed_everything
+    from rnncli.network import build_model, model_inputs, slow_path_reasons
+    from rnncli.fitting import seed_everything
 
     artifacts.check_target(out, force)
     panel, ds, spec, run = load_training_data(source, label, run, note)

@@ -63,7 +63,7 @@ def normalize_windows(
 
 def model_inputs(model: keras.Model, x: np.ndarray, mask: np.ndarray | None) -> Any:
     """What `model` takes: [x, mask] when it has a mask input (all True if none), else x."""
-    from rnncli.models import model_inputs as build_inputs
+    from rnncli.network import model_inputs as build_inputs
 
     masked = len(model.inputs) == 2
     if masked and mask is None:

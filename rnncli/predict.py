@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rnncli import artifacts, atomic
+from rnncli import modeldir as artifacts, atomic
 from rnncli.config import DataSpec
 from rnncli.data import Panel, format_times
 from rnncli.dataset import Scaler
 from rnncli.differencing import difference, reconstruct
 from rnncli.errors import ArtifactError, ConfigError, DataError
-from rnncli.modeldata import Source, read_data, read_future
+from rnncli.prepare import Source, read_data, read_future
 from rnncli.timestamps import (
     check_kind,
     check_steps,
@@ -226,7 +226,7 @@ def forecast_scaled(
     `future` (S, >= steps - horizon, n_features - n_targets): scaled feature values of the
     future steps, needed when the model has features and steps > horizon.
     """
-    from rnncli.forecast import predict_scaled
+    from rnncli.inference import predict_scaled
 
     n_inputs = scaled[0].shape[1]
     # each series' last window right-aligned (the pad=pre layout) with its real length: the
@@ -358,7 +358,7 @@ def _calibration(
     """Half-widths (horizon, n_targets) in scaled units per level."""
     if not levels:
         return {}
-    from rnncli.evaluation import half_widths
+    from rnncli.scoring import half_widths
 
     data = artifact.read_json(artifacts.CALIBRATION_FILE)
     if data is None:

@@ -22,7 +22,7 @@ from rnncli import metrics
 from rnncli.dataset import Dataset
 from rnncli.differencing import reconstruct
 from rnncli.errors import DataError
-from rnncli.forecast import align_right, last_real
+from rnncli.inference import align_right, last_real
 
 LEVELS = tuple(range(50, 100))
 

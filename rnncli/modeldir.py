@@ -178,7 +178,7 @@ def load(path: Path) -> Artifact:
             f"the file is damaged or incomplete: retrain the model"
         ) from None
     if artifact.meta.get("masked") and artifact.meta.get("window", {}).get("pad") == "pre":
-        from rnncli.models import disable_cudnn
+        from rnncli.network import disable_cudnn
 
         disable_cudnn(artifact.model)  # cuDNN takes only right-padded masks; not saved by Keras
     return artifact

@@ -14,7 +14,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from rnncli import artifacts
+from rnncli import modeldir as artifacts
 from rnncli.config import DataSpec
 from rnncli.data import Panel, check_file, format_time, load_panel
 from rnncli.dataset import Scaler

@@ -1,0 +1,93 @@
+"""`rnncli evaluate`: the held-out metrics table beside the baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnncli.cli import render as console
+from rnncli.cli.common import app, handle_errors, open_data
+from rnncli.cli.options import (
+    Format,
+    FormatOpt,
+    ModelDir,
+)
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    model_dir: ModelDir,
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="CSV (- for stdin) [default: the data the model was trained on].", metavar="[DATA]"
+        ),
+    ] = None,
+    season: Annotated[
+        int | None,
+        typer.Option(
+            help="Seasonal period for MASE and seasonal naive [default: from the "
+            "time frequency: 12 monthly, 4 quarterly, 7 daily, 5 business-daily, "
+            "24 hourly, else 1].",
+            min=1,
+        ),
+    ] = None,
+    backtest: Annotated[
+        int | None,
+        typer.Option(
+            help="Score only the last K forecast origins of each series' test part "
+            "(rolling origin, no retraining).",
+            min=1,
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Draw history, actuals and forecasts to a PNG (needs the 'plot' extra).",
+            dir_okay=False,
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Score a model on its held-out test part, beside naive and seasonal-naive forecasts."""
+    from rnncli import evaluate as core
+    from rnncli import modeldir as artifacts
+
+    artifact = artifacts.load(model_dir)
+    source, label = open_data(data) if data is not None else (None, None)
+    report = core.evaluate(artifact, source, label, season=season, backtest=backtest)
+    targets = list(artifact.meta["data"]["columns"]["targets"])
+    if plot is not None:
+        core.plot(report, plot, targets)
+        console.note(f"wrote {plot}")
+    console.note(f"{report.windows} test windows, season {report.season}")
+    if fmt == Format.json:
+        console.write_json(
+            {
+                "season": report.season,
+                "windows": report.windows,
+                "metrics": report.rows,
+                "interval_coverage": report.coverage,
+            }
+        )
+        return
+    cols = [
+        "series",
+        "target",
+        "method",
+        "windows",
+        "mae",
+        "rmse",
+        "mape",
+        "smape",
+        "mase",
+        "mae_vs_naive",
+        "mae_vs_seasonal_naive",
+    ]
+    console.write_rows(report.rows, fmt.value, title="test part", columns=cols)
+    if report.coverage and fmt == Format.table:
+        console.write_rows(report.coverage, fmt.value, title="prediction interval coverage (%)")

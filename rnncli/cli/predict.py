@@ -1,0 +1,131 @@
+"""`rnncli predict`: forecasts after each series' last time stamp."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnncli.cli import render as console
+from rnncli.cli.common import app, handle_errors, open_data, write_stdout
+from rnncli.cli.options import (
+    DataArg,
+    Format,
+)
+
+
+def _levels(text: str | None) -> tuple[int, ...]:
+    """'80,95' -> (80, 95); whole percentages 50..99 (a usage error otherwise)."""
+    if not text:
+        return ()
+    levels: list[int] = []
+    for part in text.split(","):
+        try:
+            level = int(part.strip())
+        except ValueError:
+            level = -1
+        if not 50 <= level <= 99:
+            raise typer.BadParameter(
+                f"{part.strip()!r} is not a level: give whole percentages from 50 to 99, "
+                f"e.g. 80,95",
+                param_hint="'--intervals'",
+            )
+        levels.append(level)
+    return tuple(dict.fromkeys(levels))
+
+
+@app.command()
+@handle_errors
+def predict(
+    model_dir: Annotated[
+        Path, typer.Argument(help="Model directory made by 'rnncli train'.", metavar="MODEL_DIR")
+    ],
+    data: DataArg,
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps",
+            "-n",
+            min=1,
+            help="Steps to forecast after each series' last time stamp [default: the model's "
+            "horizon]. Steps beyond the horizon are recursive (forecasts fed back).",
+        ),
+    ] = None,
+    intervals: Annotated[
+        str | None,
+        typer.Option(
+            "--intervals",
+            metavar="LEVELS",
+            help="Prediction intervals at these levels in percent, e.g. 80,95: columns "
+            "<target>_lo80, <target>_hi80, ... (conformal, from the validation residuals; "
+            "past the horizon the last step's width is reused).",
+        ),
+    ] = None,
+    future: Annotated[
+        Path | None,
+        typer.Option(
+            "--future",
+            dir_okay=False,
+            help="CSV of the features' future values (time column, id column, feature "
+            "columns): needed for --steps beyond the horizon when the model reads features.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            dir_okay=False,
+            help="Write the forecast to this file (atomically: complete or not at all) "
+            "instead of stdout.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format [default: table on a terminal, csv when piped; with --output: "
+            "json for a .json file, else csv].",
+        ),
+    ] = None,
+) -> None:
+    """Forecast the next steps after the last time stamp of each series in DATA.
+
+    DATA is read with the model's columns and scaled with the statistics recorded at
+    training. Only the forecast goes to stdout (exit 0; 1 for a data or model error,
+    2 for a usage error); notes and warnings go to stderr.
+    """
+    import io
+
+    from rnncli import predict as predicting
+
+    levels = _levels(intervals)
+    source, label = open_data(data)
+    fc = predicting.predict(
+        model_dir,
+        source,
+        label,
+        steps=steps,
+        levels=levels,
+        future=str(future) if future is not None else None,
+        future_label=str(future) if future is not None else "--future",
+    )
+    for line in fc.warnings:
+        console.warn(line)
+    for line in fc.notes:
+        console.note(line)
+    rows = predicting.rows(fc)
+    title = f"forecast from {model_dir}"
+    if output is not None:
+        kind = fmt or (Format.json if output.suffix.lower() == ".json" else Format.csv)
+        buffer = io.StringIO()
+        console.write_rows(rows, kind.value, title=title, stream=buffer)
+        predicting.write_atomic(output, buffer.getvalue())
+        console.note(f"wrote {len(rows)} rows to {output}")
+        return
+    if fmt is None:
+        fmt = Format.table if sys.stdout.isatty() else Format.csv
+    write_stdout(lambda stream: console.write_rows(rows, fmt.value, title=title, stream=stream))

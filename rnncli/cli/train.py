@@ -1,0 +1,152 @@
+"""`rnncli train`: parse the options, train, render the held-out table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnncli.cli import render as console
+from rnncli.cli.common import app, handle_errors, make_config, open_data
+from rnncli.cli.options import (
+    ActivationOpt,
+    BatchSizeOpt,
+    BidirectionalOpt,
+    CellOpt,
+    ClipnormOpt,
+    ClipvalueOpt,
+    ConfigOpt,
+    DeviceOpt,
+    Difference,
+    DropoutOpt,
+    EpochsOpt,
+    Features,
+    FillOpt,
+    Format,
+    FormatOpt,
+    Horizon,
+    IdCol,
+    LayersOpt,
+    LearningRateOpt,
+    LookBack,
+    LossOpt,
+    MinLookBack,
+    NormalizeOpt,
+    OptimizerOpt,
+    PaddingOpt,
+    PadOpt,
+    PatienceOpt,
+    RecurrentDropoutOpt,
+    ScaleOpt,
+    SeedOpt,
+    SkipShort,
+    Stride,
+    Target,
+    TestSize,
+    TimeCol,
+    UnitsOpt,
+    ValSize,
+)
+
+
+@app.command()
+@handle_errors
+def train(
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="CSV file (- for stdin) or an .npz from 'rnncli ingest'.", metavar="DATA"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Model directory [default: models/<data name>]."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing model.")] = False,
+    cell: CellOpt = None,
+    units: UnitsOpt = None,
+    layers: LayersOpt = None,
+    bidirectional: BidirectionalOpt = None,
+    activation: ActivationOpt = None,
+    dropout: DropoutOpt = None,
+    recurrent_dropout: RecurrentDropoutOpt = None,
+    padding: PaddingOpt = None,
+    normalize: NormalizeOpt = None,
+    optimizer: OptimizerOpt = None,
+    learning_rate: LearningRateOpt = None,
+    loss: LossOpt = None,
+    epochs: EpochsOpt = None,
+    batch_size: BatchSizeOpt = None,
+    patience: PatienceOpt = None,
+    clipnorm: ClipnormOpt = None,
+    clipvalue: ClipvalueOpt = None,
+    seed: SeedOpt = None,
+    device: DeviceOpt = None,
+    time_col: TimeCol = None,
+    target: Target = None,
+    features: Features = None,
+    id_col: IdCol = None,
+    fill: FillOpt = None,
+    look_back: LookBack = None,
+    horizon: Horizon = None,
+    stride: Stride = None,
+    min_look_back: MinLookBack = None,
+    pad: PadOpt = None,
+    val_size: ValSize = None,
+    test_size: TestSize = None,
+    scale: ScaleOpt = None,
+    difference: Difference = None,
+    skip_short: SkipShort = None,
+    config: ConfigOpt = None,
+    print_config: Annotated[
+        bool, typer.Option("--print-config", help="Print the effective YAML config and exit.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Train a SimpleRNN, LSTM or GRU forecaster and save it as a model directory."""
+    flags = dict(locals())
+    for key in ("data", "out", "force", "config", "print_config", "quiet", "fmt"):
+        flags.pop(key)
+    run = make_config(config, flags)
+    if print_config:
+        from rnncli.config import dump_yaml
+
+        sys.stdout.write(dump_yaml(run))
+        return
+    if data is None:
+        raise typer.BadParameter("DATA is required (a CSV file, - for stdin, or an .npz)")
+    from rnncli import train as pipeline
+
+    source, label = open_data(data)
+    if out is None:
+        out = Path("models") / Path(label if data != "-" else "stdin").stem
+        console.note(f"model directory: {out} (set --out to choose)")
+    say = (lambda _msg: None) if quiet else console.note
+    progress = console.EpochProgress(run.train.epochs, quiet=quiet)
+    try:
+        outcome = pipeline.train(run, source, label, out, force=force, note=say, on_epoch=progress)
+    finally:
+        progress.close()
+    fit = outcome.fit
+    say(
+        f"trained {run.model.cell} ({outcome.params:,} parameters) for {len(fit.history)} epochs "
+        f"in {fit.seconds:.1f} s on {outcome.device}; best epoch {fit.best_epoch} "
+        f"(loss {fit.best_loss:.4g})"
+    )
+    console.note(f"saved {outcome.path}")
+    if outcome.metrics:
+        cols = [
+            "series",
+            "target",
+            "method",
+            "mae",
+            "rmse",
+            "mape",
+            "smape",
+            "mase",
+            "mae_vs_naive",
+        ]
+        console.write_rows(outcome.metrics, fmt.value, title="held-out test part", columns=cols)
