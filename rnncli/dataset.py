@@ -10,6 +10,7 @@ without padding is windowed as a zero-copy strided view.
 
 from __future__ import annotations
 
+import itertools
 import json
 import zipfile
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from rnncli.config import WindowSpec
 from rnncli.data import Panel, resolve_size
 from rnncli.differencing import difference
 from rnncli.errors import DataError
+from rnncli.originals import Originals
 from rnncli.windows import history, origins, targets
 
 SPLITS = ("train", "val", "test")
@@ -88,63 +90,31 @@ class Dataset:
     scaler: Scaler
     sizes: dict[str, list[int]]  # per split, rows of each series
     skipped: list[str]  # series skipped as too short (--skip-short)
-    origin: np.ndarray | None = None  # (N,) index in its series of each window's first target
-    # --difference: the lag, and per series its original target values (n_original, n_targets);
-    # x and y then hold differences, and `origin` counts rows of the differenced series (the
-    # original row of a window's first target is origin + lag)
+    origin: np.ndarray  # (N,) index in its series of each window's first target
+    # per series its original target values (n_original, n_targets); with --difference x and y
+    # hold differences, and `origin` counts rows of the differenced series (the original row
+    # of a window's first target is origin + lag)
+    orig: list[np.ndarray]
     lag: int = 0
-    orig: list[np.ndarray] | None = None
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
 
-    def _orig_rows(self, idx: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        """Original target values at row origin + offsets of each window idx: (n, k, T)."""
-        if self.orig is None or self.origin is None:
-            raise DataError("the original values of the series are not available")
-        n_targets = self.y.shape[-1]
-        out = np.empty((len(idx), len(offsets), n_targets), dtype=np.float64)
-        series = self.series[idx]
-        for s in np.unique(series):
-            rows = series == s
-            at = self.origin[idx[rows]][:, None] + offsets[None, :]
-            out[rows] = self.orig[s][np.clip(at, 0, len(self.orig[s]) - 1)]
-        return out
+    @property
+    def originals(self) -> Originals:
+        """The original targets of every series and the way back to them (`originals`)."""
+        return Originals(self.orig, self.scaler.center, self.scaler.scale, self.lag)
 
     def original_targets(self, idx: np.ndarray) -> np.ndarray:
         """Targets of windows idx in original units (N, horizon, n_targets)."""
-        if not self.lag:
-            return self.scaler.inverse_targets(self.y[idx], self.series[idx])
-        return self._orig_rows(idx, self.lag + np.arange(self.y.shape[1]))
-
-    def original_history(self, idx: np.ndarray, steps: int) -> np.ndarray:
-        """The `steps` original target values before each window's first target (n, steps, T).
-
-        Only with --difference (the original series are kept); rows before a series' start
-        repeat its first value.
-        """
-        return self._orig_rows(idx, self.lag - steps + np.arange(steps))
+        return self.originals.targets(self.series[idx], self.origin[idx], self.y.shape[1])
 
     def counts(self) -> dict[str, int]:
         return {name: int((self.split == i).sum()) for i, name in enumerate(SPLITS)}
 
 
-@dataclass(frozen=True)
-class Fitted:
-    """A series' split sizes and scaling recorded at training time, reused on newer data."""
-
-    n_train: int
-    n_val: int
-    center: np.ndarray
-    scale: np.ndarray
-
-
-def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = None) -> Dataset:
-    """Split, scale and window every series of the panel.
-
-    With `fitted` (from a trained model), each series keeps its recorded train and val
-    sizes and scaling statistics, and every later step is test: data the model never saw.
-    """
+def build(panel: Panel, spec: WindowSpec) -> Dataset:
+    """Split, scale and window every series of the panel, for training."""
     n_targets = len(panel.columns.targets)
     min_lb = spec.min_look_back or spec.look_back
     lag = spec.difference or 0
@@ -172,26 +142,16 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
         if lag:
             values, time = difference(s.values, n_targets, lag), s.time[lag:]
         n = len(values)
-        if fitted is not None:
-            if s.id not in fitted:
-                known = ", ".join(sorted(fitted)[:10])
-                raise DataError(f"series '{s.id}' is unknown to the model (it knows: {known})")
-            f = fitted[s.id]
-            n_train, n_val, n_test = f.n_train, f.n_val, max(n - f.n_train - f.n_val, 0)
-        else:
-            # sizes count final steps of the original series (the differenced one is shorter)
-            n_val = resolve_size(spec.val_size, n_orig, "val-size")
-            n_test = resolve_size(spec.test_size, n_orig, "test-size")
-            n_train = n - n_val - n_test
+        # sizes count final steps of the original series (the differenced one is shorter)
+        n_val = resolve_size(spec.val_size, n_orig, "val-size")
+        n_test = resolve_size(spec.test_size, n_orig, "test-size")
+        n_train = n - n_val - n_test
         if n_train < 2:
             raise DataError(
                 f"{name} has {n_orig} steps: nothing left to train on after val "
                 f"{n_val} + test {n_test}; lower --val-size or --test-size"
             )
-        if fitted is not None:
-            center, scale = fitted[s.id].center, fitted[s.id].scale
-        else:
-            center, scale = fit_scale(values[:n_train], spec.scale)
+        center, scale = fit_scale(values[:n_train], spec.scale)
         scaled = ((values - center) / scale).astype(np.float32)
         at = origins(n, spec.look_back, spec.horizon, spec.stride, spec.min_look_back)
         end = at + spec.horizon
@@ -208,8 +168,7 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
         scales.append(scale)
         for name, count in zip(SPLITS, (n_train, n_val, n_test), strict=True):
             sizes[name].append(count)
-        if lag:
-            originals.append(np.asarray(s.values[:, :n_targets], dtype=np.float64))
+        originals.append(np.asarray(s.values[:, :n_targets], dtype=np.float64))
         parts.append((x, y, mask, np.full(len(at), index, np.int32), split, time[steps], at))
     if not parts:
         raise DataError("no series is long enough for the look-back and horizon")
@@ -230,10 +189,10 @@ def build(panel: Panel, spec: WindowSpec, fitted: dict[str, Fitted] | None = Non
         sizes,
         skipped,
         at,
+        originals,
         lag,
-        originals if lag else None,
     )
-    if fitted is None and ds.counts()["train"] == 0:
+    if ds.counts()["train"] == 0:
         raise DataError(
             "no training window: the training part is shorter than look-back + horizon; "
             "lower --look-back or --val-size/--test-size"
@@ -271,6 +230,9 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
         "target_time": ds.target_time,
         "series_ids": np.array(ds.series_ids, dtype=str),
         "spec": np.array(json.dumps(spec)),
+        # the original targets of all series, end to end, and where each one starts
+        "orig_values": np.concatenate(ds.orig) if ds.orig else np.zeros((0, ds.y.shape[-1])),
+        "orig_starts": np.cumsum([0] + [len(o) for o in ds.orig]),
     }
     if ds.mask is not None:
         arrays["mask"] = ds.mask
@@ -288,6 +250,10 @@ def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
         with np.load(path, allow_pickle=False) as f:
             spec = json.loads(str(f["spec"]))
             ids = [str(s) for s in f["series_ids"]]
+            orig: list[np.ndarray] = []
+            if "orig_values" in f:
+                values, starts = f["orig_values"], f["orig_starts"]
+                orig = [values[a:b] for a, b in itertools.pairwise(starts)]
             ds = Dataset(
                 f["x"],
                 f["y"],
@@ -299,6 +265,9 @@ def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
                 Scaler.from_dict(spec["scaler"], ids),
                 spec["sizes"],
                 [],
+                f["origin"],
+                orig,
+                int(spec["window"].get("difference") or 0),
             )
     except FileNotFoundError:
         raise DataError(f"file '{path}' not found") from None

@@ -1,119 +1,119 @@
 """`evaluate`: score a model on data it never saw, beside naive baselines.
 
-By default the data the model was trained on, re-split exactly as recorded.
-A newer file of the same series is accepted when each series' first rows
-match the recorded fingerprint; then every step after the recorded train
-and validation parts is test data.
+By default the data the model was trained on (its recorded absolute path, so this works from
+any working directory, cron's `/` included), re-split exactly as recorded. A newer file of the
+same series is accepted when each series' first rows match the recorded fingerprint; then
+every step after the recorded train and validation parts is test data. The windows, the way
+back to original units and the baselines come from `prepare`, the path predict uses too.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from rnncli import scoring as evaluation
-from rnncli.modeldir import CALIBRATION_FILE, Artifact
-from rnncli.data import Panel, load_panel, series_digest
-from rnncli.dataset import TEST, Dataset, build
+from rnncli import scoring
 from rnncli.errors import DataError
 from rnncli.inference import predict_scaled
+from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load_engine
+from rnncli.prepare import Prepared, check_fingerprint, prepare, read_data, test_origins
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvalReport:
     rows: list[dict[str, Any]]
     coverage: list[dict[str, Any]]
     season: int
     windows: int
-    panel: Panel
-    ds: Dataset
-    idx: np.ndarray
+    prep: Prepared
+    series: np.ndarray  # (N,) index into prep.ids of each scored window
+    at: np.ndarray  # (N,) origin of each scored window (network rows)
     y_pred_scaled: np.ndarray
 
 
-def check_fingerprint(panel: Panel, artifact: Artifact) -> None:
-    """Each series must start with exactly the rows the model was trained on."""
-    recorded = artifact.meta["data"].get("fingerprint")
-    if not recorded:
-        return
-    for s in panel.series:
-        fp = recorded.get(s.id)
-        if fp is None:
-            known = ", ".join(list(recorded)[:10])
-            raise DataError(f"series '{s.id}' is unknown to the model (it knows: {known})")
-        rows = fp["rows"]
-        if len(s.values) < rows:
-            raise DataError(
-                f"series '{s.id}' has {len(s.values)} rows, fewer than the {rows} the model was "
-                f"trained on; evaluate on the training file or a newer one"
-            )
-        if series_digest(s.values[:rows]) != fp["sha256"]:
-            raise DataError(
-                f"series '{s.id}': its first {rows} rows differ from the data the model was "
-                f"trained on ({fp['first']}..{fp['last']}); evaluate on the same series with "
-                f"newer rows appended"
-            )
+def training_source(model: ModelDir) -> tuple[str, str]:
+    """(path, label) of the data the model was trained on, or a DataError saying what to pass."""
+    src = model.card.source
+    if src.kind == "stdin":
+        raise DataError(
+            f"{model.path} was trained from stdin, so its data is not on record; pass the same "
+            f"CSV as DATA"
+        )
+    if src.kind == "npz":
+        raise DataError(
+            f"the model was trained from windows in {src.label}; pass the CSV they came from"
+        )
+    path = src.path or src.label
+    if not Path(path).exists():
+        raise DataError(
+            f"the training data {path} is gone; pass the CSV the model was trained on as DATA"
+        )
+    return path, src.label
 
 
-def last_origins(ds: Dataset, idx: np.ndarray, k: int) -> np.ndarray:
-    """The last k window origins of each series among idx (rolling-origin backtest)."""
-    keep = []
-    for s in np.unique(ds.series[idx]):
-        rows = idx[ds.series[idx] == s]
-        keep.append(rows[-k:])
-    return np.sort(np.concatenate(keep)) if keep else idx
+def last_origins(series: np.ndarray, at: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the last k window origins of each series (rolling-origin backtest)."""
+    keep = [np.flatnonzero(series == s)[-k:] for s in np.unique(series)]
+    return np.sort(np.concatenate(keep)) if keep else np.arange(len(at))
 
 
 def evaluate(
-    artifact: Artifact,
+    model: ModelDir,
     source: str | Path | IO[str] | None,
     label: str | None,
     *,
     season: int | None = None,
     backtest: int | None = None,
     levels: tuple[float, ...] = (80, 95),
+    engine: str = "numpy",
+    note: Callable[[str], None] | None = None,
 ) -> EvalReport:
-    meta = artifact.meta
-    if source is None:
-        label = meta["data"]["source"]
-        source = label
-        if str(label).endswith(".npz"):
-            raise DataError(
-                f"the model was trained from windows in {label}; pass the CSV they came from"
-            )
-    panel = load_panel(source, artifact.data_spec(), str(label))
-    check_fingerprint(panel, artifact)
-    window = dataclasses.replace(artifact.window_spec(), stride=1, skip_short=True)
-    ds = build(panel, window, fitted=artifact.fitted())
-    idx = ds.part(TEST)
-    if len(idx) == 0:
+    card = model.card
+    if source is None or label is None:
+        source, label = training_source(model)
+    panel = read_data(card, source, str(label), str(model.path))
+    check_fingerprint(card, panel)
+    prep = prepare(card, panel, history_only=False)
+    series, at = test_origins(prep, card.horizon, card.min_look_back)
+    if len(at) == 0:
         raise DataError(
             f"no test windows in {label}: the model's test part is empty; retrain with "
             f"--test-size, or pass a newer file with steps after the validation part"
         )
     if backtest is not None:
-        idx = last_origins(ds, idx, backtest)
-    model = artifact.model
-    n_targets = ds.y.shape[-1]
-    mask = ds.mask[idx] if ds.mask is not None else None
-    y_pred = predict_scaled(model, ds.x[idx], mask, n_targets=n_targets, normalize=window.normalize)
-    m = season if season is not None else int(meta["data"].get("season", 1))
-    values = {s.id: s.values for s in panel.series}
-    insample = evaluation.insample_targets(values, ds, n_targets)
-    targets = list(meta["data"]["columns"]["targets"])
-    rows = evaluation.score(ds, y_pred, idx, insample, m, targets, per_series=True)
-    calibration = artifact.read_json(CALIBRATION_FILE)
-    coverage = (
-        evaluation.coverage_rows(ds, y_pred, idx, calibration, list(levels)) if calibration else []
+        keep = last_origins(series, at, backtest)
+        series, at = series[keep], at[keep]
+    w = card.config.window
+    x, mask = prep.windows(series, at, w.look_back, w.pad)
+    runner = load_engine(model, engine, note)
+    y_pred = predict_scaled(runner, x, mask, n_targets=prep.n_targets, normalize=w.normalize)
+    m = season if season is not None else card.season
+    insample = scoring.insample_targets(prep.originals, [r.n_train for r in prep.records])
+    rows = scoring.score(
+        prep.originals,
+        y_pred,
+        series,
+        at,
+        ids=prep.ids,
+        insample=insample,
+        season=m,
+        targets=list(card.columns.targets),
+        per_series=True,
     )
-    return EvalReport(rows, coverage, m, len(idx), panel, ds, idx, y_pred)
+    calibration = model.read_json(CALIBRATION_FILE)
+    coverage = (
+        scoring.coverage_rows(prep.originals, y_pred, series, at, calibration, list(levels))
+        if calibration
+        else []
+    )
+    return EvalReport(rows, coverage, m, len(at), prep, series, at, y_pred)
 
 
-def plot(report: EvalReport, path: Path, targets: list[str]) -> None:
+def plot(report: EvalReport, path: Path, targets: list[str], horizon: int) -> None:
     """History, actuals and forecasts of the first series and target (matplotlib)."""
     try:
         import matplotlib
@@ -122,19 +122,20 @@ def plot(report: EvalReport, path: Path, targets: list[str]) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise DataError("--plot needs matplotlib: pip install 'rnncli[plot]'") from None
-    ds, idx = report.ds, report.idx
-    s = int(ds.series[idx[0]])
-    series = report.panel.series[[x.id for x in report.panel.series].index(ds.series_ids[s])]
-    rows = idx[ds.series[idx] == s]
-    sel = ds.series[idx] == s
-    pred = evaluation.to_original(ds, report.y_pred_scaled[sel], rows)
+    prep = report.prep
+    s = int(report.series[0])
+    sel = report.series == s
+    at = report.at[sel]
+    pred = prep.originals.to_original(report.y_pred_scaled[sel], report.series[sel], at)
+    time = prep.times[s]
+    lag = prep.originals.lag
     fig, ax = plt.subplots(figsize=(10, 4))
-    ax.plot(series.time, series.values[:, 0], color="0.5", lw=1, label="history")
-    times = ds.target_time[rows]
-    step = max(1, len(rows) // 20) if times.shape[1] > 1 else 1
-    for i in range(0, len(rows), step):
-        ax.plot(times[i], pred[i, :, 0], color="C1", lw=1.2, label="forecast" if i == 0 else None)
-    ax.set_title(f"{ds.series_ids[s]} — {targets[0]}: test forecasts")
+    ax.plot(time, prep.originals.values[s][:, 0], color="0.5", lw=1, label="history")
+    step = max(1, len(at) // 20) if horizon > 1 else 1
+    for i in range(0, len(at), step):
+        rows = at[i] + lag + np.arange(horizon)
+        ax.plot(time[rows], pred[i, :, 0], color="C1", lw=1.2, label="forecast" if i == 0 else None)
+    ax.set_title(f"{prep.ids[s]} — {targets[0]}: test forecasts")
     ax.legend()
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")

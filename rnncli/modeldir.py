@@ -1,21 +1,25 @@
 """The model directory: written atomically, read back with checks.
 
     MODEL_DIR/
-      model.keras        Keras native format, loaded with safe_mode=True
-      rnncli.yaml        everything predict needs (schema_version first)
+      rnncli.yaml        the model card (`rnncli.card`), schema_version first
+      weights.npz        the network's arrays, framework-free (the NumPy engine reads them)
+      model.keras        the Keras model, loaded with safe_mode=True (`--engine keras`)
       history.csv        per-epoch loss / val_loss
       metrics.json       held-out metrics beside naive baselines (written at train time)
       calibration.json   validation residual quantiles for prediction intervals
 
-A new model is written into a hidden temporary directory beside the
-target and renamed into place; the previous model, if any, is moved aside
-first and deleted only once the new one is in place. An interrupted or
-failed run leaves the previous model untouched and no half-written one.
+A new model is written into a hidden temporary directory beside the target and swapped into
+place in one step (`renameat2(RENAME_EXCHANGE)` on Linux): at every instant MODEL_DIR is the
+complete old model or the complete new one. Where the exchange is not available, the old one
+is moved aside and the new one renamed in, and the old one is put back if that fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
@@ -26,57 +30,41 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from rnncli.atomic import write_atomic
-from rnncli.config import DataSpec, WindowSpec
-from rnncli.dataset import Fitted, Scaler
+from rnncli.card import ModelCard, parse
 from rnncli.errors import ArtifactError
 
 if TYPE_CHECKING:
     import keras
 
-SCHEMA_VERSION = 1
-MODEL_FILE = "model.keras"
+    from rnncli.engine import Engine
+
 META_FILE = "rnncli.yaml"
+WEIGHTS_FILE = "weights.npz"
+MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
 CALIBRATION_FILE = "calibration.json"
-REQUIRED = (MODEL_FILE, META_FILE)
+ENGINES = ("numpy", "keras")
 
 
-@dataclass
-class Artifact:
+@dataclass(frozen=True)
+class ModelDir:
+    """A model directory on disk and its card (read without touching TensorFlow)."""
+
     path: Path
-    meta: dict[str, Any]
-    model: keras.Model | None = None
-
-    def data_spec(self) -> DataSpec:
-        """The column roles recorded at training, to read newer data the same way."""
-        c = self.meta["data"]["columns"]
-        features = tuple(f for f in c["inputs"] if f not in c["targets"])
-        return DataSpec(
-            c["time_col"], tuple(c["targets"]), features, c["id_col"], self.meta["data"].get("fill")
-        )
-
-    def window_spec(self) -> WindowSpec:
-        return WindowSpec(**self.meta["window"])
-
-    def fitted(self) -> dict[str, Fitted]:
-        """Per series: recorded split sizes and scaling statistics."""
-        sizes = self.meta["data"]["sizes"]
-        ids = self.meta["data"]["series"]
-        scaler = Scaler.from_dict(self.meta["scaler"], ids)
-        return {
-            sid: Fitted(sizes["train"][i], sizes["val"][i], scaler.center[i], scaler.scale[i])
-            for i, sid in enumerate(ids)
-        }
+    card: ModelCard
 
     def read_json(self, name: str) -> dict[str, Any] | None:
         file = self.path / name
         if not file.exists():
             return None
         try:
-            return json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ArtifactError(f"{file} is unreadable ({exc}); retrain the model") from None
+        if not isinstance(data, dict):
+            raise ArtifactError(f"{file} is not a JSON object; retrain the model")
+        return data
 
 
 def check_target(target: Path, force: bool) -> None:
@@ -87,27 +75,84 @@ def check_target(target: Path, force: bool) -> None:
         )
     if target.exists() and not target.is_dir():
         raise ArtifactError(f"{target} exists and is not a model directory; choose another --out")
+    for parent in target.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ArtifactError(f"cannot create {target}: {parent} is a file; choose another --out")
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with renameat2(RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot
+        return False
+    raise OSError(errno, os.strerror(errno), str(b))
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Put the complete directory `tmp` at `target`; the previous one ends up at `tmp`."""
+    if not target.exists():
+        tmp.rename(target)
+        return
+    if _exchange(tmp, target):
+        return
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    target.rename(old)
+    try:
+        tmp.rename(target)
+    except BaseException:
+        old.rename(target)  # put the previous model back
+        raise
+    old.rename(tmp)
 
 
 def save(
     target: Path,
-    model: keras.Model,
-    meta: dict[str, Any],
+    card: ModelCard,
     history: list[dict[str, float]],
+    *,
+    weights: dict[str, Any] | None,
+    keras_model: keras.Model | None,
     extra_json: dict[str, dict[str, Any]] | None = None,
     force: bool = False,
 ) -> None:
-    """Write the whole directory beside `target`, then rename it into place."""
+    """Write the whole directory beside `target`, then swap it into place."""
+    import numpy as np
+
     check_target(target, force)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArtifactError(f"cannot create {target.parent}: {exc.strerror or exc}") from None
     tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir()
-        model.save(tmp / MODEL_FILE)
-        meta = {"schema_version": SCHEMA_VERSION, **meta}
-        (tmp / META_FILE).write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        if keras_model is not None:
+            keras_model.save(tmp / MODEL_FILE)
+        if weights is not None:
+            with (tmp / WEIGHTS_FILE).open("wb") as fh:
+                np.savez(fh, **weights)
+        text = yaml.safe_dump(card.to_dict(), sort_keys=False)
+        (tmp / META_FILE).write_text(text, encoding="utf-8")
         with (tmp / HISTORY_FILE).open("w", newline="", encoding="utf-8") as fh:
             fields = list(history[0]) if history else ["epoch", "loss"]
             writer = csv.DictWriter(fh, fieldnames=fields)
@@ -115,17 +160,14 @@ def save(
             writer.writerows(history)
         for name, data in (extra_json or {}).items():
             (tmp / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        if target.exists():
-            target.rename(old)
-        try:
-            tmp.rename(target)
-        except BaseException:
-            if old.exists() and not target.exists():
-                old.rename(target)  # put the previous model back
-            raise
+        _swap_in(tmp, target)
+    except OSError as exc:
+        raise ArtifactError(
+            f"cannot write the model to {target}: {exc.strerror or exc}; the previous model "
+            f"(if any) is unchanged"
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: Path, name: str, data: dict[str, Any]) -> None:
@@ -133,52 +175,118 @@ def write_json(path: Path, name: str, data: dict[str, Any]) -> None:
     write_atomic(path / name, json.dumps(data, indent=2) + "\n")
 
 
-def load_meta(path: Path) -> Artifact:
-    """Read and check rnncli.yaml without touching TensorFlow."""
+def load(path: Path) -> ModelDir:
+    """Read and check the model card, without touching TensorFlow."""
     if not path.exists():
         raise ArtifactError(f"model directory {path} not found; train one with 'rnncli train'")
     if not path.is_dir():
         raise ArtifactError(f"{path} is not a model directory (made by 'rnncli train')")
-    missing = [name for name in REQUIRED if not (path / name).is_file()]
-    if missing:
+    file = path / META_FILE
+    if not file.is_file():
         raise ArtifactError(
-            f"model directory {path} is incomplete (missing {', '.join(missing)}); retrain it"
+            f"model directory {path} is incomplete (missing {META_FILE}); retrain it"
         )
     try:
-        meta = yaml.safe_load((path / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ArtifactError(f"{path / META_FILE} is unreadable ({type(exc).__name__})") from None
-    if not isinstance(meta, dict) or "schema_version" not in meta:
-        raise ArtifactError(f"{path / META_FILE} is not an rnncli model description")
-    version = meta["schema_version"]
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ArtifactError(f"{path / META_FILE}: schema_version {version!r} is not a number")
-    if version > SCHEMA_VERSION:
+        meta = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ArtifactError(f"{file} is unreadable ({type(exc).__name__}); retrain it") from None
+    card = parse(meta, file)
+    if not (path / WEIGHTS_FILE).is_file() and not (path / MODEL_FILE).is_file():
         raise ArtifactError(
-            f"{path} was written by a newer rnncli (schema {version}, this one reads up to "
-            f"{SCHEMA_VERSION}); upgrade rnncli"
+            f"model directory {path} is incomplete (missing {WEIGHTS_FILE} and {MODEL_FILE}); "
+            f"retrain it"
         )
-    return Artifact(path, meta)
+    return ModelDir(path, card)
 
 
-def load(path: Path) -> Artifact:
-    """Read the model directory and the Keras model (safe mode: no arbitrary code runs)."""
-    artifact = load_meta(path)
+def engine_kind(model: ModelDir, requested: str = "numpy", note: Any = None) -> str:
+    """The engine that will run: NumPy unless asked for Keras or the weights file is absent."""
+    if requested not in ENGINES:
+        raise ArtifactError(f"unknown engine {requested!r}; use one of: {', '.join(ENGINES)}")
+    if requested == "numpy" and (
+        model.card.engine.network is None or not (model.path / WEIGHTS_FILE).is_file()
+    ):
+        if not (model.path / MODEL_FILE).is_file():
+            raise ArtifactError(f"model directory {model.path} has no weights; retrain it")
+        if note is not None:
+            note(f"{model.path} has no {WEIGHTS_FILE} (an older model): running it with Keras")
+        return "keras"
+    return requested
+
+
+def load_engine(model: ModelDir, requested: str = "numpy", note: Any = None) -> Engine:
+    """The engine that runs this model: NumPy by default, Keras on request or as a fallback."""
+    kind = engine_kind(model, requested, note)
+    if kind == "numpy":
+        from rnncli.engine.numpy_engine import load_engine as load_numpy
+
+        network = model.card.engine.network
+        assert network is not None  # engine_kind checked it
+        return load_numpy(network, model.path / WEIGHTS_FILE)
+    from rnncli.engine.keras_engine import KerasEngine
+
+    return KerasEngine(load_keras(model))
+
+
+def load_keras(model: ModelDir) -> keras.Model:
+    """The Keras model (safe mode: no arbitrary code runs)."""
     from rnncli.runtime import tensorflow
 
+    file = model.path / MODEL_FILE
+    if not file.is_file():
+        raise ArtifactError(f"{file} is missing; use --engine numpy or retrain the model")
     tensorflow()
     import keras
 
     try:
-        artifact.model = keras.saving.load_model(path / MODEL_FILE, compile=False, safe_mode=True)
+        loaded = keras.saving.load_model(file, compile=False, safe_mode=True)
+    except ValueError as exc:
+        if "safe_mode" in str(exc) or "Lambda" in str(exc):
+            raise ArtifactError(
+                f"{file} holds custom code (a Lambda layer) that safe loading refuses; "
+                f"rnncli loads only models it trained itself"
+            ) from None
+        raise _damaged(file, exc) from None
     except Exception as exc:  # Keras raises many types for a damaged file
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        raise ArtifactError(
-            f"{path / MODEL_FILE} cannot be loaded ({type(exc).__name__}: {first}); "
-            f"the file is damaged or incomplete: retrain the model"
-        ) from None
-    if artifact.meta.get("masked") and artifact.meta.get("window", {}).get("pad") == "pre":
+        raise _damaged(file, exc) from None
+    card = model.card
+    if card.masked and card.config.window.pad == "pre":
         from rnncli.network import disable_cudnn
 
-        disable_cudnn(artifact.model)  # cuDNN takes only right-padded masks; not saved by Keras
-    return artifact
+        disable_cudnn(loaded)  # cuDNN takes only right-padded masks; not saved by Keras
+    expected = (card.look_back, len(card.columns.inputs))
+    with contextlib.suppress(AttributeError, IndexError, TypeError):
+        got = tuple(loaded.inputs[0].shape[1:])
+        if got != expected:
+            raise ArtifactError(
+                f"{file} takes windows of shape {got}, but the card says {expected}; "
+                f"the directory mixes two models: retrain it"
+            )
+    return loaded
+
+
+def _damaged(file: Path, exc: Exception) -> ArtifactError:
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return ArtifactError(
+        f"{file} cannot be loaded ({type(exc).__name__}: {first}); the file is damaged or "
+        f"incomplete: retrain the model"
+    )
+
+
+__all__ = [
+    "CALIBRATION_FILE",
+    "ENGINES",
+    "HISTORY_FILE",
+    "META_FILE",
+    "METRICS_FILE",
+    "MODEL_FILE",
+    "WEIGHTS_FILE",
+    "ModelDir",
+    "check_target",
+    "engine_kind",
+    "load",
+    "load_engine",
+    "load_keras",
+    "save",
+    "write_json",
+]

@@ -1,20 +1,19 @@
 """`predict`: forecast the steps after the last time stamp of each series in newer data.
 
-The data is read with the columns recorded at training and scaled with the recorded
-per-series statistics (never refitted). For each series the window ending at its last
-observation is built exactly as in training (`windows.history` at origin n, padded and
-masked when the model allows short histories), all series are forecast in one call of
-`forecast.predict_scaled`, and the scaling is undone. Steps beyond the model's horizon
-are recursive: the forecasts are appended to each series and the window slides on (one
-model call per round, for all series at once). The time-stamp logic (the steps after a
-series' end, frequencies, gaps, checks against the training data) is `rnncli.timestamps`;
---output is written with `rnncli.atomic`. Everything here is pure: no printing; notes and
-warnings are returned for the caller to show.
+`prepare` reads DATA with the model's columns and scales it with the recorded statistics;
+for each series the window after its last observation is built exactly as in training, all
+series are forecast in one engine call (`inference.predict_scaled`, NumPy by default: no
+TensorFlow), and `Originals.to_original` takes the forecast back to original units. Steps
+beyond the model's horizon are recursive: the forecasts are appended to each series and the
+window after the new end is built again (one engine call per round, for all series at once).
+The time-stamp logic is `rnncli.timestamps`; --output is written with `rnncli.atomic`.
+Everything here is pure: no printing; notes and warnings are returned for the caller to show.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,25 +21,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rnncli import modeldir as artifacts, atomic
-from rnncli.config import DataSpec
-from rnncli.data import Panel, format_times
-from rnncli.dataset import Scaler
-from rnncli.differencing import difference, reconstruct
+from rnncli import atomic
+from rnncli.card import ModelCard
+from rnncli.data import format_times
 from rnncli.errors import ArtifactError, ConfigError, DataError
-from rnncli.prepare import Source, read_data, read_future
-from rnncli.timestamps import (
-    check_kind,
-    check_steps,
-    ends_before,
-    future_times,
-    position_step,
-    series_freq,
-)
-from rnncli.windows import history
+from rnncli.inference import predict_scaled
+from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load, load_engine
+from rnncli.prepare import Prepared, Source, prepare, read_data, read_future, windows_at
+from rnncli.timestamps import future_times, position_step
 
 if TYPE_CHECKING:
-    import keras
+    from rnncli.engine import Engine
 
 POSITION_COL = "position"  # name of the time column when the model has none (row positions)
 
@@ -60,193 +51,45 @@ class Forecast:
     warnings: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """DATA ready for the model: one entry per series, in DATA order."""
-
-    ids: list[str]
-    times: list[np.ndarray]  # per series: its time stamps (datetime64[ns] or int64)
-    scaled: list[np.ndarray]  # per series: (n, n_inputs) float32, recorded scaling
-    scaler: Scaler  # recorded statistics of these series, rows in `ids` order
-    freqs: list[str | None]  # per series: pandas frequency of its dates, None for positions
-    warnings: tuple[str, ...]
-    # --difference N: `scaled` holds the scaled differences, and `tails` per series its last N
-    # original target values (N, n_targets), from which the forecast is rebuilt
-    tails: list[np.ndarray] | None = None
-
-
-# ---- model directory -----------------------------------------------------------------------
-
-
-def check_meta(artifact: artifacts.Artifact) -> None:
-    """The keys predict reads, present and well-formed (else a one-line ArtifactError)."""
-    meta = artifact.meta
-    try:
-        c = meta["data"]["columns"]
-        ok = (
-            isinstance(c["targets"], list)
-            and isinstance(c["inputs"], list)
-            and c["inputs"][: len(c["targets"])] == c["targets"]
-            and isinstance(meta["window"]["look_back"], int)
-            and isinstance(meta["window"]["horizon"], int)
-            and meta["window"]["pad"] in ("pre", "post")
-            and isinstance(meta["scaler"]["series"], dict)
-        )
-    except (KeyError, TypeError):
-        ok = False
-    if not ok:
-        raise ArtifactError(
-            f"{artifact.path / artifacts.META_FILE} lacks what predict needs (columns, window, "
-            f"scaler); retrain the model"
-        )
-
-
-def load_model(path: Path) -> artifacts.Artifact:
-    """The model directory with its Keras model (`artifacts.load`), checked for predict."""
-    artifact = artifacts.load(path)
-    check_meta(artifact)
-    return artifact
-
-
-# ---- DATA -> scaled arrays ------------------------------------------------------------------
-
-
-def prepare(artifact: artifacts.Artifact, panel: Panel) -> Prepared:
-    """Match DATA's series to the model's, check their times, scale with recorded statistics."""
-    meta = artifact.meta
-    w = meta["window"]
-    look_back = int(w["look_back"])
-    min_lb = w.get("min_look_back")
-    if min_lb is None:
-        min_lb = 1 if meta.get("masked") else look_back
-    lag = int(w.get("difference") or 0)
-    n_targets = len(meta["data"]["columns"]["targets"])
-    recorded = meta["scaler"]["series"]
-    fingerprint = meta["data"].get("fingerprint") or {}
-    label = panel.source
-    ids = [s.id for s in panel.series]
-    unknown = [sid for sid in ids if sid not in recorded]
-    if unknown:
-        known = ", ".join(list(recorded)[:10]) + (", …" if len(recorded) > 10 else "")
-        raise DataError(
-            f"{label}: series '{unknown[0]}' is unknown to the model (it knows: {known}); "
-            f"a model forecasts only the series it was trained on"
-        )
-    time_col = meta["data"]["columns"]["time_col"]
-    recorded_freq = meta["data"].get("freq")
-    dates = time_col is not None and all(s.time.dtype.kind == "M" for s in panel.series)
-    if time_col is not None:
-        check_kind(dates, recorded_freq, fingerprint, label, time_col)
-    scaler = Scaler.from_dict(meta["scaler"], ids)
-    warns: list[str] = []
-    scaled: list[np.ndarray] = []
-    times: list[np.ndarray] = []
-    freqs: list[str | None] = []
-    tails: list[np.ndarray] = []
-    for i, s in enumerate(panel.series):
-        where = f"{label}: series '{s.id}'" if panel.columns.id_col else label
-        n = len(s.values)
-        if n < min_lb + lag:
-            need = f"look-back {look_back}" + (
-                f" (at least {min_lb} with padding)" if min_lb < look_back else ""
-            )
-            if lag:
-                need += f" + difference {lag}"
-            raise DataError(
-                f"{where} has {n} time steps, fewer than the model's {need}; "
-                f"give more history for it"
-            )
-        time = s.time if time_col is not None else np.arange(n, dtype=np.int64)
-        freq = series_freq(time, recorded_freq, where) if dates else None
-        check_steps(time[max(n - look_back - lag, 0) :], freq, where)
-        if time_col is not None:
-            older = ends_before(time, fingerprint.get(s.id, {}).get("last"), dates, where)
-            if older is not None:
-                warns.append(older)
-        times.append(time)
-        freqs.append(freq)
-        values = s.values
-        if lag:
-            tails.append(np.asarray(values[n - lag :, :n_targets], dtype=np.float64))
-            values = difference(values, n_targets, lag)
-        scaled.append(scaler.transform(values, i).astype(np.float32))
-    return Prepared(ids, times, scaled, scaler, freqs, tuple(warns), tails if lag else None)
-
-
-# ---- windows and the recursion --------------------------------------------------------------
-
-
-def layout(buf: np.ndarray, real: np.ndarray, pad: str) -> tuple[np.ndarray, np.ndarray]:
-    """Right-aligned buffers (S, L, F) with `real` (S,) real steps -> (x, mask) padded `pad`.
-
-    For each series this is `windows.history` at origin n of its last `real` steps (the
-    window after its end, padded and masked as in training), for all series at once.
-    """
-    look_back = buf.shape[1]
-    steps = np.arange(look_back)
-    if pad == "pre":
-        mask = steps[None, :] >= (look_back - real)[:, None]
-        x = buf
-    else:
-        index = (steps[None, :] + (look_back - real)[:, None]) % look_back
-        x = np.take_along_axis(buf, index[:, :, None], axis=1)
-        mask = steps[None, :] < real[:, None]
-    x = np.where(mask[:, :, None], x, np.zeros((), dtype=buf.dtype))
-    return np.ascontiguousarray(x), mask
-
-
-def last_windows(
-    scaled: list[np.ndarray], look_back: int, pad: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """The window after the last observation of each series (`windows.history` at origin n).
-
-    Returns x (S, L, F) and mask (S, L).
-    """
-    parts = [history(v, np.array([len(v)]), look_back, pad) for v in scaled]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
 def forecast_scaled(
-    model: keras.Model,
-    scaled: list[np.ndarray],
+    engine: Engine,
+    values: list[np.ndarray],
     *,
     look_back: int,
-    horizon: int,
-    n_targets: int,
     steps: int,
     pad: str,
     normalize: str,
     future: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scaled forecasts (S, steps, n_targets); beyond `horizon`, the forecasts are fed back.
+    """Scaled forecasts (S, steps, n_targets) after the end of each series in `values`.
 
-    With --difference, `scaled` and the forecasts are scaled differences: what is fed back is
-    what the model saw in training; `forecast` rebuilds the values afterwards.
+    Beyond the engine's horizon the forecasts are appended to the series (with the features'
+    future values) and the window after the new end is forecast: what is fed back is what the
+    network saw in training (scaled differences with --difference).
 
     `future` (S, >= steps - horizon, n_features - n_targets): scaled feature values of the
     future steps, needed when the model has features and steps > horizon.
     """
-    from rnncli.inference import predict_scaled
-
-    n_inputs = scaled[0].shape[1]
-    # each series' last window right-aligned (the pad=pre layout) with its real length: the
-    # forecasts are appended on the right, and `layout` gives the model's windows each round
-    buf, _ = last_windows(scaled, look_back, "pre")
-    real = np.array([min(len(v), look_back) for v in scaled])
+    horizon, n_targets = engine.horizon, engine.n_targets
+    n_inputs = values[0].shape[1]
+    values = [v[-look_back:] for v in values]  # only the last look-back is ever read
+    series = np.arange(len(values))
     out: list[np.ndarray] = []
     for done in range(0, steps, horizon):
         if done:
-            rows = out[-1].astype(buf.dtype)
+            rows = out[-1].astype(np.float32)
             if n_inputs > n_targets:
                 if future is None:
                     raise ConfigError(
                         "the future values of the features are needed past the horizon"
                     )
                 rows = np.concatenate([rows, future[:, done - horizon : done, :]], axis=2)
-            buf = np.concatenate([buf, rows], axis=1)[:, -look_back:]
-            real = np.minimum(real + horizon, look_back)
-        x, mask = layout(buf, real, pad)
-        out.append(predict_scaled(model, x, mask, n_targets=n_targets, normalize=normalize))
+            values = [
+                np.concatenate([v, r])[-look_back:] for v, r in zip(values, rows, strict=True)
+            ]
+        at = np.array([len(v) for v in values])
+        x, mask = windows_at(values, series, at, look_back, pad)
+        out.append(predict_scaled(engine, x, mask, n_targets=n_targets, normalize=normalize))
     return np.concatenate(out, axis=1)[:, :steps]
 
 
@@ -257,7 +100,7 @@ def forecast_scaled(
 
 
 def _future_features(
-    artifact: artifacts.Artifact,
+    model: ModelDir,
     prep: Prepared,
     times: list[np.ndarray],
     steps: int,
@@ -266,8 +109,8 @@ def _future_features(
     notes: list[str],
 ) -> np.ndarray | None:
     """The scaled future feature values the recursion needs (None if none); notes appended."""
-    horizon = int(artifact.meta["window"]["horizon"])
-    features = artifact.data_spec().features
+    card = model.card
+    horizon, features = card.horizon, card.columns.features
     if steps <= horizon:
         if future is not None:
             notes.append(f"--future ignored: {steps} steps need no future values")
@@ -288,11 +131,12 @@ def _future_features(
             f"--future FILE with them for the next {need} steps, or --steps {horizon} "
             f"or fewer"
         )
-    return read_future(artifact, future, future_label, prep.ids, prep.scaler, times, need)
+    return read_future(card, str(model.path), future, future_label, prep, times, need)
 
 
 def forecast(
-    artifact: artifacts.Artifact,
+    model: ModelDir,
+    engine: Engine,
     prep: Prepared,
     *,
     steps: int | None = None,
@@ -301,48 +145,42 @@ def forecast(
     future_label: str = "--future",
 ) -> Forecast:
     """Forecast `steps` (default: the horizon) after each prepared series' last time stamp."""
-    w = artifact.meta["window"]
-    look_back, horizon, pad = int(w["look_back"]), int(w["horizon"]), w["pad"]
+    card = model.card
+    w = card.config.window
+    horizon = card.horizon
     steps = horizon if steps is None else steps
     if steps < 1:
         raise ConfigError(f"--steps must be 1 or more, got {steps}")
-    spec = artifact.data_spec()
-    targets = spec.target
+    targets = card.columns.targets
     notes: list[str] = []
-    calibration = _calibration(artifact, levels, horizon, len(targets))
+    calibration = _calibration(model, levels, horizon, len(targets))
     times = [
         future_times(t[-1], f, steps, position_step(t) if f is None else 1)
         for t, f in zip(prep.times, prep.freqs, strict=True)
     ]
-    future_scaled = _future_features(artifact, prep, times, steps, future, future_label, notes)
+    future_scaled = _future_features(model, prep, times, steps, future, future_label, notes)
     if levels and steps > horizon:
         notes.append(
             f"intervals beyond step {horizon} reuse the width of step {horizon} (the last one "
             f"calibrated)"
         )
-    if artifact.model is None:
-        raise ArtifactError(f"{artifact.path}: the Keras model is not loaded")
     y = forecast_scaled(
-        artifact.model,
-        prep.scaled,
-        look_back=look_back,
-        horizon=horizon,
-        n_targets=len(targets),
+        engine,
+        prep.values,
+        look_back=w.look_back,
         steps=steps,
-        pad=pad,
-        normalize=w.get("normalize", "none"),
+        pad=w.pad,
+        normalize=w.normalize,
         future=future_scaled,
     )
     series = np.arange(len(prep.ids))
-    point = prep.scaler.inverse_targets(y.astype(np.float64), series)
-    if prep.tails is not None:  # --difference: forecast differences -> values
-        point = reconstruct(point, np.stack(prep.tails))
-    table = _table(prep, spec, times, point, calibration, levels, horizon)
-    time_col = spec.time_col or POSITION_COL
+    at = np.array([len(v) for v in prep.values])
+    point = prep.originals.to_original(y, series, at)
+    table = _table(card, prep, times, point, calibration, levels)
     return Forecast(
         table,
-        time_col,
-        spec.id_col,
+        card.columns.time_col or POSITION_COL,
+        card.columns.id_col,
         targets,
         tuple(levels),
         horizon,
@@ -353,59 +191,57 @@ def forecast(
 
 
 def _calibration(
-    artifact: artifacts.Artifact, levels: tuple[int, ...], horizon: int, n_targets: int
+    model: ModelDir, levels: tuple[int, ...], horizon: int, n_targets: int
 ) -> dict[int, np.ndarray]:
     """Half-widths (horizon, n_targets) in scaled units per level."""
     if not levels:
         return {}
     from rnncli.scoring import half_widths
 
-    data = artifact.read_json(artifacts.CALIBRATION_FILE)
+    file = model.path / CALIBRATION_FILE
+    data = model.read_json(CALIBRATION_FILE)
     if data is None:
         raise ArtifactError(
-            f"{artifact.path} has no {artifacts.CALIBRATION_FILE} (needed for --intervals); "
-            f"retrain the model"
+            f"{model.path} has no {CALIBRATION_FILE} (needed for --intervals); retrain the model"
         )
     out = {}
     for level in levels:
         try:
             widths = half_widths(data, level)
-        except (KeyError, TypeError):
-            raise ArtifactError(
-                f"{artifact.path / artifacts.CALIBRATION_FILE} is malformed; retrain the model"
-            ) from None
+        except (KeyError, TypeError, ValueError):
+            raise ArtifactError(f"{file} is malformed; retrain the model") from None
         if widths.shape != (horizon, n_targets):
             raise ArtifactError(
-                f"{artifact.path / artifacts.CALIBRATION_FILE} does not match the model "
-                f"(shape {widths.shape}, expected {(horizon, n_targets)}); retrain the model"
+                f"{file} does not match the model (shape {widths.shape}, expected "
+                f"{(horizon, n_targets)}); retrain the model"
             )
         out[level] = widths
     return out
 
 
 def _table(
+    card: ModelCard,
     prep: Prepared,
-    spec: DataSpec,
     times: list[np.ndarray],
     point: np.ndarray,
     calibration: dict[int, np.ndarray],
     levels: tuple[int, ...],
-    horizon: int,
 ) -> pd.DataFrame:
     steps = point.shape[1]
     columns: dict[str, Any] = {}
-    if spec.id_col is not None:
-        columns[spec.id_col] = np.repeat(np.array(prep.ids, dtype=object), steps)
-    columns[spec.time_col or POSITION_COL] = np.concatenate(times)
-    step_of = np.minimum(np.arange(steps), horizon - 1)
-    for t, name in enumerate(spec.target):
+    if card.columns.id_col is not None:
+        columns[card.columns.id_col] = np.repeat(np.array(prep.ids, dtype=object), steps)
+    columns[card.columns.time_col or POSITION_COL] = np.concatenate(times)
+    step_of = np.minimum(np.arange(steps), card.horizon - 1)
+    scale = prep.originals.scale
+    for t, name in enumerate(card.columns.targets):
         columns[name] = point[:, :, t].reshape(-1)
         for level in levels:
             # scaled half-width of each step (the last calibrated one past the horizon),
             # times each series' scale of this target; with --difference, of the differenced
             # target, applied around the rebuilt forecast (without the reference forecasts'
             # own uncertainty)
-            half = calibration[level][step_of, t][None, :] * prep.scaler.scale[:, t][:, None]
+            half = calibration[level][step_of, t][None, :] * scale[:, t][:, None]
             columns[f"{name}_lo{level}"] = (point[:, :, t] - half).reshape(-1)
             columns[f"{name}_hi{level}"] = (point[:, :, t] + half).reshape(-1)
     return pd.DataFrame(columns)
@@ -420,17 +256,16 @@ def predict(
     levels: tuple[int, ...] = (),
     future: Source | None = None,
     future_label: str = "--future",
-    artifact: artifacts.Artifact | None = None,
+    engine: str = "numpy",
+    note: Callable[[str], None] | None = None,
 ) -> Forecast:
-    """Model directory + DATA -> Forecast. The data is checked before TensorFlow starts."""
-    meta_only = artifacts.load_meta(model_dir) if artifact is None else artifact
-    check_meta(meta_only)
-    panel = read_data(meta_only, source, label)
-    prep = prepare(meta_only, panel)  # data errors before the (slow) model load
-    if artifact is None:
-        artifact = load_model(model_dir)
+    """Model directory + DATA -> Forecast. The data is checked before the engine loads."""
+    model = load(model_dir)
+    panel = read_data(model.card, source, label, str(model.path))
+    prep = prepare(model.card, panel)  # data errors before the engine load
+    runner = load_engine(model, engine, note)
     return forecast(
-        artifact, prep, steps=steps, levels=levels, future=future, future_label=future_label
+        model, runner, prep, steps=steps, levels=levels, future=future, future_label=future_label
     )
 
 
@@ -462,10 +297,7 @@ __all__ = [
     "Forecast",
     "forecast",
     "forecast_scaled",
-    "layout",
-    "load_model",
     "predict",
-    "read_data",
     "rows",
     "write_atomic",
 ]

@@ -1,26 +1,39 @@
-"""Reading newer data for a trained model: its recorded columns, and --future features.
+"""One preparation path for evaluate and predict: (model card, newer data) -> network arrays.
 
-DATA must hold every column the model was trained with (extra columns are ignored); a
-missing one is an error naming its role. `read_future` reads the future values of the
-model's feature inputs, scaled with the recorded statistics, for recursive forecasts.
+DATA is read with the model's recorded columns (extra columns are ignored; a missing one is an
+error naming its role). Each series is matched to its `SeriesRecord`, its time stamps are
+checked against the model's frequency, it is differenced (`--difference`) and scaled with the
+recorded statistics, never refitted. `Prepared` then hands out windows at whatever origins a
+command needs (`windows.history`, exactly as in training): predict asks for the one after each
+series' end, evaluate for every origin of the test part. Its `originals` is the one way back to
+original units and the one source of the naive baselines.
+
+`read_future` reads the future values of the model's feature inputs, scaled the same way.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pandas as pd
 
-from rnncli import modeldir as artifacts
+from rnncli.card import ModelCard, SeriesRecord
 from rnncli.config import DataSpec
-from rnncli.data import Panel, check_file, format_time, load_panel
-from rnncli.dataset import Scaler
+from rnncli.data import Panel, check_file, format_time, load_panel, series_digest
+from rnncli.differencing import difference
 from rnncli.errors import DataError
+from rnncli.originals import Originals
+from rnncli.timestamps import check_kind, check_steps, ends_before, series_freq
+from rnncli.windows import history
 
 Source = str | Path | IO[str]
+
+
+# ---- reading DATA with the model's columns ---------------------------------------------------
 
 
 def _read_text(source: Source, label: str) -> str:
@@ -28,11 +41,17 @@ def _read_text(source: Source, label: str) -> str:
         path = Path(source)
         check_file(path, label)
         try:
+            if path.suffix == ".gz":
+                import gzip
+
+                return gzip.decompress(path.read_bytes()).decode("utf-8-sig")
             return path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise DataError(f"{label} is not a readable CSV: it is not UTF-8 text") from None
-        except OSError as exc:
-            raise DataError(f"cannot read {label}: {exc.strerror or exc}") from None
+        except (OSError, EOFError) as exc:
+            raise DataError(
+                f"cannot read {label}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
     try:
         return source.read()
     except UnicodeDecodeError:
@@ -75,30 +94,181 @@ def _roles(spec: DataSpec) -> dict[str, str]:
     return roles
 
 
-def read_data(artifact: artifacts.Artifact, source: Source, label: str) -> Panel:
-    """DATA read with the columns recorded in the model directory."""
-    spec = artifact.data_spec()
-    return read_csv(source, label, spec, _roles(spec), str(artifact.path))
+def read_data(card: ModelCard, source: Source, label: str, model_name: str) -> Panel:
+    """DATA read with the columns recorded in the model card."""
+    spec = card.data_spec()
+    return read_csv(source, label, spec, _roles(spec), model_name)
+
+
+# ---- the prepared series ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """DATA ready for the network: one entry per series, in DATA order."""
+
+    ids: list[str]
+    records: list[SeriesRecord]
+    times: list[np.ndarray]  # per series: its time stamps (datetime64[ns] or int64 positions)
+    values: list[np.ndarray]  # per series: (n, n_inputs) float32, differenced and scaled
+    freqs: list[str | None]  # per series: pandas frequency of its dates, None for positions
+    originals: Originals
+    warnings: tuple[str, ...]
+
+    @property
+    def n_targets(self) -> int:
+        return self.originals.n_targets
+
+    def windows(
+        self, series: np.ndarray, at: np.ndarray, look_back: int, pad: str
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Windows at origins `at` of `series`, as in training (see `windows_at`)."""
+        return windows_at(self.values, series, at, look_back, pad)
+
+
+def windows_at(
+    values: list[np.ndarray], series: np.ndarray, at: np.ndarray, look_back: int, pad: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Windows x (N, L, F) and masks (N, L) at origins `at` of series `values[series]`.
+
+    Each is `windows.history` of its series, exactly as in training. The mask is None when no
+    window is padded.
+    """
+    n_inputs = values[0].shape[1]
+    x = np.empty((len(at), look_back, n_inputs), dtype=np.float32)
+    mask = np.empty((len(at), look_back), dtype=bool)
+    for s, group in _groups(series):
+        x[group], mask[group] = history(values[s], at[group], look_back, pad)  # type: ignore[arg-type]
+    return x, (None if mask.all() else mask)
+
+
+def _groups(series: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(series index, positions) for each series present, in first-appearance order."""
+    _, first = np.unique(series, return_index=True)
+    return [(int(series[i]), np.flatnonzero(series == series[i])) for i in np.sort(first)]
+
+
+def _unknown(card: ModelCard, ids: list[str], label: str) -> None:
+    unknown = [sid for sid in ids if card.record(sid) is None]
+    if unknown:
+        known = ", ".join(card.ids[:10]) + (", …" if len(card.ids) > 10 else "")
+        raise DataError(
+            f"{label}: series '{unknown[0]}' is unknown to the model (it knows: {known}); "
+            f"a model forecasts only the series it was trained on"
+        )
+
+
+def check_fingerprint(card: ModelCard, panel: Panel) -> None:
+    """For evaluate: each series must start with exactly the rows the model was trained on."""
+    for s in panel.series:
+        r = card.record(s.id)
+        if r is None or r.sha256 is None or r.rows is None:
+            continue
+        if len(s.values) < r.rows:
+            raise DataError(
+                f"series '{s.id}' has {len(s.values)} rows, fewer than the {r.rows} the model "
+                f"was trained on; evaluate on the training file or a newer one"
+            )
+        if series_digest(s.values[: r.rows]) != r.sha256:
+            raise DataError(
+                f"series '{s.id}': its first {r.rows} rows differ from the data the model was "
+                f"trained on ({r.first}..{r.last}); evaluate on the same series with newer rows "
+                f"appended"
+            )
+
+
+def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prepared:
+    """Match DATA's series to the model's, check their times, difference and scale them.
+
+    `history_only` (predict): only the last look-back of each series must be regular in time;
+    evaluate passes False and every step is checked.
+    """
+    look_back, lag, n_targets = card.look_back, card.lag, len(card.columns.targets)
+    label = panel.source
+    ids = [s.id for s in panel.series]
+    _unknown(card, ids, label)
+    time_col = card.columns.time_col
+    dates = time_col is not None and all(s.time.dtype.kind == "M" for s in panel.series)
+    if time_col is not None:
+        lasts = {r.id: {"last": r.last} for r in card.series if r.last is not None}
+        check_kind(dates, card.freq, lasts, label, time_col)
+    center, scale = card.stats(ids)
+    warns: list[str] = []
+    records, values, times, freqs, originals = [], [], [], [], []
+    for i, s in enumerate(panel.series):
+        where = f"{label}: series '{s.id}'" if panel.columns.id_col else label
+        n = len(s.values)
+        if n < card.min_look_back + lag:
+            need = f"look-back {look_back}" + (
+                f" (at least {card.min_look_back} with padding)"
+                if card.min_look_back < look_back
+                else ""
+            )
+            if lag:
+                need += f" + difference {lag}"
+            raise DataError(
+                f"{where} has {n} time steps, fewer than the model's {need}; "
+                f"give more history for it"
+            )
+        record = card.record(s.id)
+        assert record is not None  # _unknown checked it
+        time = s.time if time_col is not None else np.arange(n, dtype=np.int64)
+        freq = series_freq(time, card.freq, where) if dates else None
+        check_steps(time[max(n - look_back - lag, 0) :] if history_only else time, freq, where)
+        if time_col is not None:
+            older = ends_before(time, record.last, dates, where)
+            if older is not None:
+                warns.append(older)
+        raw = s.values
+        diffed = difference(raw, n_targets, lag) if lag else raw
+        values.append(((diffed - center[i]) / scale[i]).astype(np.float32))
+        originals.append(np.asarray(raw[:, :n_targets], dtype=np.float64))
+        records.append(record)
+        times.append(time)
+        freqs.append(freq)
+    return Prepared(
+        ids,
+        records,
+        times,
+        values,
+        freqs,
+        Originals(originals, center, scale, lag),
+        tuple(warns),
+    )
+
+
+def test_origins(prep: Prepared, horizon: int, min_look_back: int) -> tuple[np.ndarray, ...]:
+    """(series, origin) of every window whose targets lie after the recorded val part."""
+    series, at = [], []
+    for i, (r, v) in enumerate(zip(prep.records, prep.values, strict=True)):
+        first = max(r.n_train + r.n_val, min_look_back)
+        origins = np.arange(first, len(v) - horizon + 1, dtype=np.int64)
+        series.append(np.full(len(origins), i, dtype=np.int64))
+        at.append(origins)
+    return np.concatenate(series), np.concatenate(at)
+
+
+# ---- --future --------------------------------------------------------------------------------
 
 
 def read_future(
-    artifact: artifacts.Artifact,
+    card: ModelCard,
+    model_name: str,
     source: Source,
     label: str,
-    ids: list[str],
-    scaler: Scaler,
+    prep: Prepared,
     future: list[np.ndarray],
     need: int,
 ) -> np.ndarray:
     """Scaled feature values (S, need, n_features) at the future times of each series."""
-    spec = artifact.data_spec()
+    spec = card.data_spec()
     fspec = DataSpec(spec.time_col, spec.features, (), spec.id_col, None)
     roles = _roles(DataSpec(spec.time_col, (), spec.features, spec.id_col))
-    panel = read_csv(source, label, fspec, roles, str(artifact.path))
+    panel = read_csv(source, label, fspec, roles, model_name)
     by_id = {s.id: s for s in panel.series}
     n_targets = len(spec.target)
     out = []
-    for i, sid in enumerate(ids):
+    for i, sid in enumerate(prep.ids):
         where = f"series '{sid}'" if spec.id_col else "the series"
         s = by_id.get(sid)
         if s is None:
@@ -121,7 +291,20 @@ def read_future(
                     f"the forecast needs the features at the next {need} time steps"
                 )
             rows = np.array(found)
-        center = scaler.center[i, n_targets:]
-        scale = scaler.scale[i, n_targets:]
+        center = prep.originals.center[i, n_targets:]
+        scale = prep.originals.scale[i, n_targets:]
         out.append(((s.values[rows] - center) / scale).astype(np.float32))
     return np.stack(out)
+
+
+__all__ = [
+    "Prepared",
+    "Source",
+    "check_fingerprint",
+    "prepare",
+    "read_csv",
+    "read_data",
+    "read_future",
+    "test_origins",
+    "windows_at",
+]

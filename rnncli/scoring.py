@@ -1,15 +1,10 @@
 """Held-out accuracy beside naive baselines, and interval calibration.
 
-All metrics are computed in original units (scaling undone). The naive
-forecast repeats each window's last observed value; the seasonal naive one
-repeats the last observed season. Both are computed on the very windows the
-model is scored on. MASE divides by each series' in-sample mean absolute
-seasonal difference over its training part.
-
-With `--difference N` the windows hold differences: forecasts are returned to original units
-with `differencing.reconstruct` (`to_original`), the targets are the original values, and the
-baselines come from the original series (`original_baselines`), so they are the same numbers
-as without differencing on the same target steps.
+All metrics are computed in original units: forecasts leave the network's space through
+`Originals.to_original` (scaling undone, then `--difference` undone), and the targets and
+both baselines come from the original series (`Originals.baselines`): naive repeats each
+window's last observed value, seasonal naive its last observed season. MASE divides by each
+series' in-sample mean absolute seasonal difference over its training part.
 """
 
 from __future__ import annotations
@@ -19,58 +14,10 @@ from typing import Any
 import numpy as np
 
 from rnncli import metrics
-from rnncli.dataset import Dataset
-from rnncli.differencing import reconstruct
 from rnncli.errors import DataError
-from rnncli.inference import align_right, last_real
+from rnncli.originals import Originals
 
 LEVELS = tuple(range(50, 100))
-
-
-def baselines(ds: Dataset, idx: np.ndarray, season: int) -> dict[str, np.ndarray | None]:
-    """Naive and seasonal-naive forecasts (scaled units) for windows idx."""
-    n_targets = ds.y.shape[-1]
-    horizon = ds.y.shape[1]
-    mask = ds.mask[idx] if ds.mask is not None else None
-    x = ds.x[idx]
-    out: dict[str, np.ndarray | None] = {
-        "naive": metrics.naive_forecast(last_real(x, mask)[:, :n_targets], horizon)
-    }
-    look_back = x.shape[1]
-    out["seasonal_naive"] = (
-        metrics.seasonal_naive_forecast(align_right(x, mask)[:, :, :n_targets], horizon, season)
-        if season > 1 and look_back >= season
-        else None
-    )
-    return out
-
-
-def original_baselines(ds: Dataset, idx: np.ndarray, season: int) -> dict[str, np.ndarray | None]:
-    """Naive and seasonal-naive forecasts in original units from the original series.
-
-    For a window whose first target is original row t: naive = y[t-1] for every step, seasonal
-    naive step h (0-based) = y[t + h - m*ceil((h+1)/m)]. Under the same condition as
-    `baselines` (season > 1 and look_back >= season), else None.
-    """
-    horizon = ds.y.shape[1]
-    look_back = ds.x.shape[1]
-    out: dict[str, np.ndarray | None] = {
-        "naive": np.repeat(ds.original_history(idx, 1), horizon, axis=1)
-    }
-    if season > 1 and look_back >= season:
-        last = ds.original_history(idx, season)  # y[t-m] .. y[t-1]
-        out["seasonal_naive"] = last[:, np.arange(horizon) % season]
-    else:
-        out["seasonal_naive"] = None
-    return out
-
-
-def to_original(ds: Dataset, y_pred_scaled: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Forecasts of windows idx (scaled units, differenced with --difference) in original units."""
-    pred = ds.scaler.inverse_targets(y_pred_scaled, ds.series[idx])
-    if not ds.lag:
-        return pred
-    return reconstruct(pred, ds.original_history(idx, ds.lag))
 
 
 def _scores(
@@ -105,32 +52,31 @@ def _scores(
 
 
 def score(
-    ds: Dataset,
+    originals: Originals,
     y_pred_scaled: np.ndarray,
-    idx: np.ndarray,
+    series: np.ndarray,
+    at: np.ndarray,
+    *,
+    ids: list[str],
     insample: list[np.ndarray],
     season: int,
     targets: list[str],
     per_series: bool = False,
 ) -> list[dict[str, Any]]:
-    """Rows of metrics: per target (and per series when asked), model beside baselines."""
-    if len(idx) == 0:
+    """Rows of metrics: per target (and per series when asked), model beside baselines.
+
+    Windows are (series, origin) pairs; `insample` is each series' training part in original
+    units (`insample_targets`).
+    """
+    if len(at) == 0:
         return []
-    series = ds.series[idx]
-    inverse = ds.scaler.inverse_targets
-    y_true = ds.original_targets(idx)
-    forecasts = {"model": to_original(ds, y_pred_scaled, idx)}
-    if ds.lag:
-        forecasts.update(
-            {k: v for k, v in original_baselines(ds, idx, season).items() if v is not None}
-        )
-    else:
-        for name, fc in baselines(ds, idx, season).items():
-            if fc is not None:
-                forecasts[name] = inverse(fc, series)
-    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(idx), dtype=bool))]
-    if per_series and len(ds.series_ids) > 1:
-        groups += [(ds.series_ids[s], series == s) for s in np.unique(series)]
+    horizon = y_pred_scaled.shape[1]
+    y_true = originals.targets(series, at, horizon)
+    forecasts = {"model": originals.to_original(y_pred_scaled, series, at)}
+    forecasts.update(originals.baselines(series, at, horizon, season))
+    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(at), dtype=bool))]
+    if per_series and len(ids) > 1:
+        groups += [(ids[s], series == s) for s in np.unique(series)]
     rows: list[dict[str, Any]] = []
     for group, sel in groups:
         scores = {
@@ -150,15 +96,12 @@ def score(
     return rows
 
 
-def insample_targets(panel_series: dict[str, np.ndarray], ds: Dataset, n_targets: int) -> list:
-    """Training-part target values (original units) of each series of ds, in ds order.
+def insample_targets(originals: Originals, n_train: list[int]) -> list[np.ndarray]:
+    """Training-part target values (original units) of each series, in `originals` order.
 
     With --difference the training part starts `lag` rows into the series: those rows count too.
     """
-    return [
-        panel_series[sid][: ds.sizes["train"][i] + ds.lag, :n_targets]
-        for i, sid in enumerate(ds.series_ids)
-    ]
+    return [v[: n + originals.lag] for v, n in zip(originals.values, n_train, strict=True)]
 
 
 def calibrate(y_true_scaled: np.ndarray, y_pred_scaled: np.ndarray) -> dict[str, Any]:
@@ -185,23 +128,22 @@ def half_widths(calibration: dict[str, Any], level: float) -> np.ndarray:
 
 
 def coverage_rows(
-    ds: Dataset,
+    originals: Originals,
     y_pred_scaled: np.ndarray,
-    idx: np.ndarray,
+    series: np.ndarray,
+    at: np.ndarray,
     calibration: dict[str, Any],
     levels: list[float],
 ) -> list[dict[str, Any]]:
     """Share of test points inside each interval (they never saw the test part).
 
-    With --difference, the intervals `predict` gives: the forecast in original units plus or
-    minus the half-widths times each series' scale.
+    The intervals are those `predict` gives: the forecast in original units plus or minus the
+    scaled half-widths times each series' scale.
     """
-    if ds.lag:
-        scale = ds.scaler.scale[ds.series[idx], : ds.y.shape[-1]][:, None, :]
-        y_true = ds.original_targets(idx) / scale
-        y_pred = to_original(ds, y_pred_scaled, idx) / scale
-    else:
-        y_true, y_pred = ds.y[idx], y_pred_scaled
+    horizon = y_pred_scaled.shape[1]
+    scale = originals.scale[series, : originals.n_targets][:, None, :]
+    y_true = originals.targets(series, at, horizon) / scale
+    y_pred = originals.to_original(y_pred_scaled, series, at) / scale
     return [
         {
             "level": level,

@@ -6,19 +6,24 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnncli import modeldir as artifacts, scoring as evaluation
+from rnncli import modeldir, scoring
+from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
 from rnncli.config import RunConfig, build_config
 from rnncli.data import Panel, format_time, load_panel, series_digest
 from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
+from rnncli.errors import TrainingError
+from rnncli.fitting import FitResult, Interrupted, ProgressHook, compile_model, fit
 from rnncli.inference import normalize_windows, predict_scaled
 from rnncli.metrics import season_from_freq
-from rnncli.fitting import FitResult, Interrupted, ProgressHook, compile_model, fit
+
+if TYPE_CHECKING:
+    from rnncli.engine import Engine
 
 Note = Callable[[str], None]
 
@@ -31,19 +36,6 @@ class TrainOutcome:
     counts: dict[str, int]
     metrics: list[dict[str, Any]]
     params: int
-
-
-def fingerprint(panel: Panel) -> dict[str, Any]:
-    """Per series: length, first/last time and a SHA-256 of its values (to recognise it later)."""
-    out = {}
-    for s in panel.series:
-        out[s.id] = {
-            "rows": len(s.values),
-            "first": format_time(s.time[0]),
-            "last": format_time(s.time[-1]),
-            "sha256": series_digest(s.values),
-        }
-    return out
 
 
 def load_training_data(
@@ -82,6 +74,61 @@ def _arrays(ds: Dataset, idx: np.ndarray, normalize: str) -> tuple[Any, np.ndarr
     return x, ds.y[idx] - lv[:, None, :], mask
 
 
+PARITY_TOLERANCE = 1e-5  # max |numpy - keras| in scaled units that the card accepts
+PARITY_WINDOWS = 256  # windows the engines are compared on
+
+
+def _source(source: str | Path | IO[str], label: str) -> DataSource:
+    if not isinstance(source, (str, Path)):
+        return DataSource(str(label), None, "stdin")
+    kind = "npz" if str(label).endswith(".npz") else "csv"
+    return DataSource(str(label), str(Path(source).resolve()), kind)
+
+
+def _records(ds: Dataset, panel: Panel | None) -> tuple[SeriesRecord, ...]:
+    """One record per series: sizes, scaling statistics and (from a CSV) its fingerprint."""
+    by_id = {s.id: s for s in panel.series} if panel is not None else {}
+    out = []
+    for i, sid in enumerate(ds.series_ids):
+        sizes = [int(ds.sizes[name][i]) for name in ("train", "val", "test")]
+        stats = (
+            tuple(float(v) for v in ds.scaler.center[i]),
+            tuple(float(v) for v in ds.scaler.scale[i]),
+        )
+        s = by_id.get(sid)
+        if s is None:
+            out.append(SeriesRecord(sid, *sizes, *stats))
+            continue
+        out.append(
+            SeriesRecord(
+                sid,
+                *sizes,
+                *stats,
+                len(s.values),
+                format_time(s.time[0]),
+                format_time(s.time[-1]),
+                series_digest(s.values),
+            )
+        )
+    return tuple(out)
+
+
+def check_parity(keras_engine: Engine, numpy_engine: Engine, x: np.ndarray, mask: Any) -> float:
+    """Max |NumPy - Keras| on up to PARITY_WINDOWS windows; a TrainingError above tolerance."""
+    from rnncli.engine import parity
+
+    n = min(len(x), PARITY_WINDOWS)
+    pick = np.linspace(0, len(x) - 1, n).astype(int) if len(x) else np.zeros(0, int)
+    diff = parity(keras_engine, numpy_engine, x[pick], mask[pick] if mask is not None else None)
+    if not diff <= PARITY_TOLERANCE:
+        raise TrainingError(
+            f"the NumPy engine disagrees with Keras by {diff:.3g} (tolerance "
+            f"{PARITY_TOLERANCE:g}) on this model; nothing was saved: please report it, with "
+            f"the options used"
+        )
+    return diff
+
+
 def train(
     run: RunConfig,
     source: str | Path | IO[str],
@@ -94,10 +141,13 @@ def train(
     on_start: Callable[[], None] | None = None,
 ) -> TrainOutcome:
     from rnncli import runtime
-    from rnncli.network import build_model, model_inputs, slow_path_reasons
+    from rnncli.engine import NetworkSpec
+    from rnncli.engine.keras_engine import KerasEngine, export_weights
+    from rnncli.engine.numpy_engine import NumpyEngine
     from rnncli.fitting import seed_everything
+    from rnncli.network import build_model, model_inputs, slow_path_reasons
 
-    artifacts.check_target(out, force)
+    modeldir.check_target(out, force)
     panel, ds, spec, run = load_training_data(source, label, run, note)
     w, m, t = run.window, run.model, run.train
     counts = ds.counts()
@@ -117,6 +167,18 @@ def train(
     seed_everything(t.seed)
     n_targets = ds.y.shape[-1]
     masked = ds.mask is not None and m.padding == "mask"
+    network = NetworkSpec(
+        cell=m.cell,
+        units=m.units,
+        layers=m.layers,
+        bidirectional=m.bidirectional,
+        activation=m.activation,
+        look_back=w.look_back,
+        n_features=ds.x.shape[-1],
+        horizon=w.horizon,
+        n_targets=n_targets,
+        masked=masked,
+    )
     model = build_model(
         m,
         look_back=w.look_back,
@@ -138,56 +200,72 @@ def train(
         on_start()
     result = fit(model, inputs(ds.part(TRAIN)), val, t, on_epoch)
 
+    keras_engine = KerasEngine(model)
+    weights = export_weights(model, network)
+    numpy_engine = NumpyEngine(network, weights)
+    calib_idx = val_idx if len(val_idx) else ds.part(TRAIN)
+    x_check, _y, mask_check = _arrays(ds, calib_idx, w.normalize)
+    diff = check_parity(keras_engine, numpy_engine, x_check, mask_check if masked else None)
+
     def predict(idx: np.ndarray) -> np.ndarray:
         mask = ds.mask[idx] if ds.mask is not None else None
-        return predict_scaled(model, ds.x[idx], mask, n_targets=n_targets, normalize=w.normalize)
+        return predict_scaled(
+            numpy_engine, ds.x[idx], mask, n_targets=n_targets, normalize=w.normalize
+        )
 
     season = season_from_freq(spec.get("freq"))
-    calib_idx = val_idx if len(val_idx) else ds.part(TRAIN)
-    calibration = evaluation.calibrate(ds.y[calib_idx], predict(calib_idx))
+    calibration = scoring.calibrate(ds.y[calib_idx], predict(calib_idx))
     calibration["source"] = "val" if len(val_idx) else "train (no validation windows: too narrow)"
     test_idx = ds.part(TEST)
     rows: list[dict[str, Any]] = []
     if panel is not None and len(test_idx):
-        values = {s.id: s.values for s in panel.series}
-        insample = evaluation.insample_targets(values, ds, n_targets)
-        rows = evaluation.score(
-            ds, predict(test_idx), test_idx, insample, season, list(spec["columns"]["targets"])
+        insample = scoring.insample_targets(ds.originals, list(ds.sizes["train"]))
+        rows = scoring.score(
+            ds.originals,
+            predict(test_idx),
+            ds.series[test_idx],
+            ds.origin[test_idx],
+            ids=ds.series_ids,
+            insample=insample,
+            season=season,
+            targets=list(spec["columns"]["targets"]),
         )
-    meta = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "interrupted": result.interrupted,
-        "data": {
-            "source": str(label),
-            "columns": spec["columns"],
-            "fill": run.data.fill,
-            "freq": spec.get("freq"),
-            "season": season,
-            "series": ds.series_ids,
-            "sizes": ds.sizes,
-            "windows": counts,
-            "fingerprint": fingerprint(panel) if panel is not None else None,
-        },
-        "window": asdict(w),
-        "model": asdict(m),
-        "train": asdict(t),
-        "masked": masked,
-        "scaler": ds.scaler.to_dict(ds.series_ids),
-        "fit": {
-            "epochs_run": len(result.history),
-            "best_epoch": result.best_epoch,
-            "best_loss": result.best_loss,
-            "stopped_early": result.stopped_early,
-            "seconds": round(result.seconds, 3),
-        },
-        "params": int(model.count_params()),
-        "device": device,
-        "versions": _versions(),
-    }
-    extra = {artifacts.CALIBRATION_FILE: calibration}
+    c = spec["columns"]
+    card = ModelCard(
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        config=run,
+        columns=Columns(c["time_col"], tuple(c["targets"]), tuple(c["inputs"]), c["id_col"]),
+        source=_source(source, label),
+        freq=spec.get("freq"),
+        season=season,
+        scale_method=w.scale,
+        masked=masked,
+        series=_records(ds, panel),
+        windows=counts,
+        fit=FitSummary(
+            len(result.history),
+            result.best_epoch,
+            float(result.best_loss),
+            result.stopped_early,
+            round(result.seconds, 3),
+            result.interrupted,
+        ),
+        params=int(model.count_params()),
+        device=device,
+        versions=_versions(),
+        engine=EngineRecord(
+            weights=modeldir.WEIGHTS_FILE,
+            network=network,
+            parity_max_abs=diff,
+            parity_windows=min(len(calib_idx), PARITY_WINDOWS),
+        ),
+    )
+    extra = {modeldir.CALIBRATION_FILE: calibration}
     if rows:
-        extra[artifacts.METRICS_FILE] = {"split": "test", "season": season, "rows": rows}
-    artifacts.save(out, model, meta, result.history, extra, force=force)
+        extra[modeldir.METRICS_FILE] = {"split": "test", "season": season, "rows": rows}
+    modeldir.save(
+        out, card, result.history, weights=weights, keras_model=model, extra_json=extra, force=force
+    )
     if result.interrupted:
         raise Interrupted(
             f"training interrupted; the best model so far was saved to {out} (marked interrupted)"

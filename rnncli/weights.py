@@ -31,6 +31,7 @@ blocks as numpy arrays. Parts in the dict also carry ``n_gates``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     import keras
+
+    from rnncli.engine import NetworkSpec
 
 GATES: dict[str, tuple[str, ...]] = {
     "lstm": ("input", "forget", "cell", "output"),
@@ -130,10 +133,22 @@ def _cell_kind(layer: Any) -> str | None:
 
 def _recurrent_part(layer: Any, kind: str, direction: str) -> Part:
     cell = layer.cell
-    kernel = np.asarray(cell.kernel.numpy())
-    recurrent = np.asarray(cell.recurrent_kernel.numpy())
+    bias = None
+    if getattr(cell, "use_bias", True) and getattr(cell, "bias", None) is not None:
+        bias = np.asarray(cell.bias.numpy())
+    return recurrent_part(
+        np.asarray(cell.kernel.numpy()), np.asarray(cell.recurrent_kernel.numpy()), bias, kind,
+        direction,
+    )  # fmt: skip
+
+
+def recurrent_part(
+    kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray | None, kind: str, direction: str
+) -> Part:
+    """One direction of a recurrent layer from its arrays (Keras layout)."""
     gates = GATES[kind]
-    units, n_gates = int(cell.units), len(gates)
+    n_gates = len(gates)
+    units = int(recurrent.shape[0])
     input_dim = int(kernel.shape[0])
     tensors = [
         TensorCount("kernel", kernel.shape, kernel.size, _times(input_dim, units, n_gates),
@@ -142,8 +157,7 @@ def _recurrent_part(layer: Any, kind: str, direction: str) -> Part:
                     _times(units, units, n_gates),
                     "recurrent weights U (units × units × gates)", recurrent),
     ]  # fmt: skip
-    if getattr(cell, "use_bias", True) and getattr(cell, "bias", None) is not None:
-        bias = np.asarray(cell.bias.numpy())
+    if bias is not None:
         if bias.ndim == 2:
             formula = _times(bias.shape[0], units, n_gates)
             note = "input bias + recurrent bias (GRU reset_after=True), so the count doubles"
@@ -208,6 +222,50 @@ def breakdown(model: keras.Model) -> WeightReport:
     layers = tuple(_layer_report(layer) for layer in model.layers if layer.weights)
     totals = [layer.total for layer in layers]
     return WeightReport(layers=layers, total=sum(totals), formula=_plus(totals) or "0")
+
+
+CLASS_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _dense_part(kernel: np.ndarray, bias: np.ndarray) -> Part:
+    tensors = [
+        TensorCount("kernel", kernel.shape, kernel.size, _times(*kernel.shape),
+                    "weights (inputs × outputs)", kernel),
+        TensorCount("bias", bias.shape, bias.size, _times(*bias.shape), "one bias per output",
+                    bias),
+    ]  # fmt: skip
+    return _part("", "", (), int(kernel.shape[0]), int(kernel.shape[1]), tensors)
+
+
+def breakdown_arrays(network: NetworkSpec, arrays: Mapping[str, np.ndarray]) -> WeightReport:
+    """The same report as `breakdown`, from the framework-free weights (no TensorFlow).
+
+    Layer names are those `network.build_model` gives the Keras layers.
+    """
+    cell = network.cell
+    layers = []
+    for i in range(1, network.layers + 1):
+        parts = tuple(
+            recurrent_part(
+                arrays[f"rnn{i}/{d}/kernel"],
+                arrays[f"rnn{i}/{d}/recurrent_kernel"],
+                arrays[f"rnn{i}/{d}/bias"],
+                cell,
+                d if network.bidirectional else "",
+            )
+            for d in network.directions
+        )
+        total = sum(p.total for p in parts)
+        if network.bidirectional:
+            name, class_name = f"bidirectional_{cell}_{i}", f"Bidirectional({CLASS_NAMES[cell]})"
+            formula = _times(2, parts[0].total)
+        else:
+            name, class_name, formula = f"{cell}_{i}", CLASS_NAMES[cell], parts[0].formula
+        layers.append(LayerReport(name, "recurrent", class_name, parts, total, formula))
+    head = _dense_part(arrays["head/kernel"], arrays["head/bias"])
+    layers.append(LayerReport("head", "dense", "Dense", (head,), head.total, head.formula))
+    totals = [layer.total for layer in layers]
+    return WeightReport(layers=tuple(layers), total=sum(totals), formula=_plus(totals))
 
 
 def _part_dict(part: Part, values: bool) -> dict[str, Any]:

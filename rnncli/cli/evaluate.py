@@ -10,6 +10,8 @@ import typer
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors, open_data
 from rnncli.cli.options import (
+    Engine,
+    EngineOpt,
     Format,
     FormatOpt,
     ModelDir,
@@ -51,18 +53,27 @@ def evaluate(
             dir_okay=False,
         ),
     ] = None,
+    engine: EngineOpt = Engine.numpy,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Score a model on its held-out test part, beside naive and seasonal-naive forecasts."""
     from rnncli import evaluate as core
-    from rnncli import modeldir as artifacts
+    from rnncli import modeldir
 
-    artifact = artifacts.load(model_dir)
+    model = modeldir.load(model_dir)
     source, label = open_data(data) if data is not None else (None, None)
-    report = core.evaluate(artifact, source, label, season=season, backtest=backtest)
-    targets = list(artifact.meta["data"]["columns"]["targets"])
+    report = core.evaluate(
+        model,
+        source,
+        label,
+        season=season,
+        backtest=backtest,
+        engine=engine.value,
+        note=console.note,
+    )
+    targets = list(model.card.columns.targets)
     if plot is not None:
-        core.plot(report, plot, targets)
+        core.plot(report, plot, targets, model.card.horizon)
         console.note(f"wrote {plot}")
     console.note(f"{report.windows} test windows, season {report.season}")
     if fmt == Format.json:

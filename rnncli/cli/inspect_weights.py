@@ -9,6 +9,8 @@ import typer
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors
 from rnncli.cli.options import (
+    Engine,
+    EngineOpt,
     Format,
     FormatOpt,
     ModelDir,
@@ -22,14 +24,21 @@ def inspect_weights(
     values: Annotated[
         bool, typer.Option("--values", help="Also print the weight matrices, per gate.")
     ] = False,
+    engine: EngineOpt = Engine.numpy,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Parameter counts per layer and per gate, and optionally the weights themselves."""
-    from rnncli import modeldir as artifacts
-    from rnncli import weights
+    from rnncli import modeldir, weights
 
-    artifact = artifacts.load(model_dir)
-    report = weights.breakdown(artifact.model)
+    model = modeldir.load(model_dir)
+    if modeldir.engine_kind(model, engine.value, console.note) == "numpy":
+        from rnncli.engine.numpy_engine import load_weights
+
+        arrays = load_weights(model.path / modeldir.WEIGHTS_FILE)
+        assert model.card.engine.network is not None  # engine_kind checked it
+        report = weights.breakdown_arrays(model.card.engine.network, arrays)
+    else:
+        report = weights.breakdown(modeldir.load_keras(model))
     if fmt == Format.json:
         console.write_json(weights.report_to_dict(report, values=values))
         return

@@ -18,6 +18,11 @@ class Format(str, Enum):
     csv = "csv"
 
 
+class Engine(str, Enum):
+    numpy = "numpy"
+    keras = "keras"
+
+
 class Cell(str, Enum):
     simple_rnn = "simple_rnn"
     simple = "simple"
@@ -201,6 +206,15 @@ ConfigOpt = Annotated[
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
+
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="What runs the network: numpy (no TensorFlow: fast start-up) or keras "
+        "(loads model.keras). A model without weights.npz runs on keras.",
+    ),
+]
 
 ModelDir = Annotated[Path, typer.Argument(help="Model directory made by 'rnncli train'.")]
 

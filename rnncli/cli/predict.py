@@ -12,6 +12,8 @@ from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors, open_data, write_stdout
 from rnncli.cli.options import (
     DataArg,
+    Engine,
+    EngineOpt,
     Format,
 )
 
@@ -82,6 +84,7 @@ def predict(
             "instead of stdout.",
         ),
     ] = None,
+    engine: EngineOpt = Engine.numpy,
     fmt: Annotated[
         Format | None,
         typer.Option(
@@ -112,6 +115,8 @@ def predict(
         levels=levels,
         future=str(future) if future is not None else None,
         future_label=str(future) if future is not None else "--future",
+        engine=engine.value,
+        note=console.note,
     )
     for line in fc.warnings:
         console.warn(line)

@@ -1,0 +1,446 @@
+"""The model card: `rnncli.yaml` read once into frozen, typed records, and written back.
+
+Every other module reads a trained model's facts through `ModelCard` (never through a raw
+mapping): the run configuration, the column roles, where the data came from, one
+`SeriesRecord` per series (split sizes, scaling statistics, fingerprint), the fit summary and
+the engine record (the framework-free weights file and its parity check against Keras).
+
+`parse` validates as it reads: a missing key or a value of the wrong type is one
+`ArtifactError` naming the file and the key. Cards written by rnncli 0.1 (schema 1) are read
+too; their engine record is empty, so they run on the Keras engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from rnncli.config import DataSpec, RunConfig, build_config
+from rnncli.engine import NetworkSpec
+from rnncli.errors import ArtifactError, ConfigError
+
+SCHEMA_VERSION = 2
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Column roles recorded at training. `inputs` are the model's inputs, targets first."""
+
+    time_col: str | None
+    targets: tuple[str, ...]
+    inputs: tuple[str, ...]
+    id_col: str | None
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(c for c in self.inputs if c not in self.targets)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where the training data came from: `label` as typed, `path` absolute (None: stdin)."""
+
+    label: str
+    path: str | None
+    kind: str  # "csv" | "npz" | "stdin"
+
+
+@dataclass(frozen=True)
+class SeriesRecord:
+    """One series as the model saw it: split sizes, scaling statistics, fingerprint.
+
+    Sizes count rows of the series the network reads (after `--difference`, the differenced
+    one). The fingerprint (`rows`, `first`, `last`, `sha256` of the original values) is
+    None when the model was trained from an .npz of windows.
+    """
+
+    id: str
+    n_train: int
+    n_val: int
+    n_test: int
+    center: tuple[float, ...]
+    scale: tuple[float, ...]
+    rows: int | None = None
+    first: str | None = None
+    last: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    epochs_run: int
+    best_epoch: int
+    best_loss: float
+    stopped_early: bool
+    seconds: float
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class EngineRecord:
+    """The framework-free weights: file name, network, and the parity check against Keras."""
+
+    weights: str | None = None  # file in the model directory, None: Keras only
+    network: NetworkSpec | None = None
+    parity_max_abs: float | None = None  # max |numpy - keras| in scaled units
+    parity_windows: int = 0
+    xla: bool = False
+    deterministic: bool = True
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    created: str
+    config: RunConfig
+    columns: Columns
+    source: DataSource
+    freq: str | None
+    season: int
+    scale_method: str
+    masked: bool
+    series: tuple[SeriesRecord, ...]
+    windows: Mapping[str, int]
+    fit: FitSummary
+    params: int
+    device: str
+    versions: Mapping[str, str]
+    engine: EngineRecord = field(default_factory=EngineRecord)
+    schema_version: int = SCHEMA_VERSION
+
+    # ---- derived facts -------------------------------------------------------------------
+
+    @property
+    def ids(self) -> list[str]:
+        return [r.id for r in self.series]
+
+    @property
+    def horizon(self) -> int:
+        return self.config.window.horizon
+
+    @property
+    def look_back(self) -> int:
+        return self.config.window.look_back
+
+    @property
+    def lag(self) -> int:
+        return self.config.window.difference or 0
+
+    @property
+    def min_look_back(self) -> int:
+        """The fewest real steps a window may have: --min-look-back, 1 for a masked model."""
+        w = self.config.window
+        if w.min_look_back is not None:
+            return w.min_look_back
+        return 1 if self.masked else w.look_back
+
+    @property
+    def fingerprinted(self) -> bool:
+        return any(r.sha256 is not None for r in self.series)
+
+    def data_spec(self) -> DataSpec:
+        """The column roles, to read newer data exactly as the training data was read."""
+        c = self.columns
+        return DataSpec(c.time_col, c.targets, c.features, c.id_col, self.config.data.fill)
+
+    def record(self, sid: str) -> SeriesRecord | None:
+        return self._by_id().get(sid)
+
+    def _by_id(self) -> dict[str, SeriesRecord]:
+        cache = self.__dict__.get("_index")
+        if cache is None:
+            cache = {r.id: r for r in self.series}
+            object.__setattr__(self, "_index", cache)
+        return cache
+
+    def stats(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Recorded (center, scale), each (len(ids), n_inputs), rows in `ids` order."""
+        rows = [self._by_id()[sid] for sid in ids]
+        center = np.array([r.center for r in rows], dtype=np.float64)
+        scale = np.array([r.scale for r in rows], dtype=np.float64)
+        return center, scale
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML-safe mapping written as rnncli.yaml (schema_version first)."""
+        flat = self.config.to_flat()
+        e = self.engine
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "created": self.created,
+            "interrupted": self.fit.interrupted,
+            "data": {
+                "source": asdict(self.source),
+                "columns": {
+                    "time_col": self.columns.time_col,
+                    "targets": list(self.columns.targets),
+                    "inputs": list(self.columns.inputs),
+                    "id_col": self.columns.id_col,
+                },
+                "fill": flat["fill"],
+                "freq": self.freq,
+                "season": self.season,
+                "windows": dict(self.windows),
+            },
+            "window": {k: flat[k] for k in _keys("window", self.config)},
+            "model": {k: flat[k] for k in _keys("model", self.config)},
+            "train": {k: flat[k] for k in _keys("train", self.config)},
+            "masked": self.masked,
+            "scale": self.scale_method,
+            "series": [_series_dict(r) for r in self.series],
+            "fit": {k: v for k, v in asdict(self.fit).items() if k != "interrupted"},
+            "params": self.params,
+            "device": self.device,
+            "engine": {
+                "weights": e.weights,
+                "network": e.network.to_dict() if e.network is not None else None,
+                "parity_max_abs": e.parity_max_abs,
+                "parity_windows": e.parity_windows,
+                "xla": e.xla,
+                "deterministic": e.deterministic,
+            },
+            "versions": dict(self.versions),
+        }
+
+
+def _keys(part: str, config: RunConfig) -> list[str]:
+    return list(asdict(getattr(config, part)))
+
+
+def _series_dict(r: SeriesRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "sizes": [r.n_train, r.n_val, r.n_test],
+        "center": list(r.center),
+        "scale": list(r.scale),
+    }
+    if r.sha256 is not None:
+        out["fingerprint"] = {"rows": r.rows, "first": r.first, "last": r.last, "sha256": r.sha256}
+    return out
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Typed look-ups into the parsed YAML; every failure names the file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, what: str) -> ArtifactError:
+        return ArtifactError(f"{self.path}: {key} {what}; retrain the model")
+
+    def get(self, data: Any, key: str, kind: type[T] | tuple[type, ...], where: str = "") -> Any:
+        name = f"{where}.{key}" if where else key
+        if not isinstance(data, dict) or key not in data:
+            raise self.fail(f"'{name}'", "is missing")
+        value = data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise self.fail(f"'{name}'", f"must be {names}, got {value!r:.60}")
+        return value
+
+    def optional(self, data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+        if not isinstance(data, dict) or data.get(key) is None:
+            return None
+        return self.get(data, key, kind, where)
+
+    def strings(self, data: Any, key: str, where: str) -> tuple[str, ...]:
+        items = self.get(data, key, list, where)
+        if not all(isinstance(v, str) for v in items):
+            raise self.fail(f"'{where}.{key}'", "must be a list of names")
+        return tuple(items)
+
+    def floats(self, data: Any, key: str, where: str, n: int) -> tuple[float, ...]:
+        items = self.get(data, key, list, where)
+        try:
+            values = tuple(float(v) for v in items)
+        except (TypeError, ValueError):
+            raise self.fail(f"'{where}.{key}'", "must be a list of numbers") from None
+        if len(values) != n or not all(np.isfinite(values)):
+            raise self.fail(f"'{where}.{key}'", f"must hold {n} finite numbers")
+        return values
+
+
+def _config(r: _Reader, meta: dict[str, Any], columns: Columns) -> RunConfig:
+    flat: dict[str, Any] = {}
+    for part in ("window", "model", "train"):
+        flat.update(r.get(meta, part, dict))
+    data = r.get(meta, "data", dict)
+    flat.update(
+        time_col=columns.time_col,
+        target=list(columns.targets),
+        features=list(columns.features),
+        id_col=columns.id_col,
+        fill=data.get("fill"),
+    )
+    try:
+        return build_config(flat)
+    except ConfigError as exc:
+        raise ArtifactError(f"{r.path}: {exc}; retrain the model") from None
+
+
+def _columns(r: _Reader, data: dict[str, Any]) -> Columns:
+    c = r.get(data, "columns", dict, "data")
+    where = "data.columns"
+    targets = r.strings(c, "targets", where)
+    inputs = r.strings(c, "inputs", where)
+    if not targets or inputs[: len(targets)] != targets:
+        raise r.fail(f"'{where}'", "must list the targets first among the inputs")
+    return Columns(
+        r.optional(c, "time_col", str, where), targets, inputs, r.optional(c, "id_col", str, where)
+    )
+
+
+def _source(r: _Reader, data: dict[str, Any]) -> DataSource:
+    raw = data.get("source")
+    if isinstance(raw, dict):
+        label = r.get(raw, "label", str, "data.source")
+        return DataSource(
+            label, r.optional(raw, "path", str, "data.source"), r.get(raw, "kind", str)
+        )
+    label = r.get(data, "source", str, "data")  # schema 1: the label as typed
+    kind = "stdin" if label == "<stdin>" else ("npz" if label.endswith(".npz") else "csv")
+    return DataSource(label, None, kind)
+
+
+def _series_v2(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesRecord, ...]:
+    out = []
+    for i, item in enumerate(r.get(meta, "series", list)):
+        where = f"series[{i}]"
+        sizes = r.get(item, "sizes", list, where)
+        if len(sizes) != 3 or not all(isinstance(v, int) and v >= 0 for v in sizes):
+            raise r.fail(f"'{where}.sizes'", "must be three counts [train, val, test]")
+        fp = r.optional(item, "fingerprint", dict, where) or {}
+        out.append(
+            SeriesRecord(
+                str(r.get(item, "id", (str, int), where)),
+                *sizes,
+                r.floats(item, "center", where, n_inputs),
+                r.floats(item, "scale", where, n_inputs),
+                fp.get("rows"),
+                fp.get("first"),
+                fp.get("last"),
+                fp.get("sha256"),
+            )
+        )
+    if not out:
+        raise r.fail("'series'", "is empty")
+    return tuple(out)
+
+
+def _series_v1(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesRecord, ...]:
+    """rnncli 0.1: ids, sizes and fingerprints under data, statistics under scaler.series."""
+    data = r.get(meta, "data", dict)
+    ids = [str(s) for s in r.get(data, "series", list, "data")]
+    sizes = r.get(data, "sizes", dict, "data")
+    stats = r.get(r.get(meta, "scaler", dict), "series", dict, "scaler")
+    prints = data.get("fingerprint") or {}
+    out = []
+    for i, sid in enumerate(ids):
+        row = stats.get(sid)
+        if row is None:
+            raise r.fail(f"'scaler.series.{sid}'", "is missing")
+        try:
+            n = [int(sizes[name][i]) for name in ("train", "val", "test")]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise r.fail("'data.sizes'", "does not match the series") from None
+        fp = prints.get(sid) or {}
+        out.append(
+            SeriesRecord(
+                sid,
+                *n,
+                r.floats(row, "center", f"scaler.series.{sid}", n_inputs),
+                r.floats(row, "scale", f"scaler.series.{sid}", n_inputs),
+                fp.get("rows"),
+                fp.get("first"),
+                fp.get("last"),
+                fp.get("sha256"),
+            )
+        )
+    return tuple(out)
+
+
+def _engine(r: _Reader, meta: dict[str, Any]) -> EngineRecord:
+    raw = meta.get("engine")
+    if not isinstance(raw, dict):
+        return EngineRecord()
+    network = raw.get("network")
+    parity = r.optional(raw, "parity_max_abs", float, "engine")
+    return EngineRecord(
+        r.optional(raw, "weights", str, "engine"),
+        NetworkSpec.from_dict(network) if network is not None else None,
+        parity,
+        int(raw.get("parity_windows") or 0),
+        bool(raw.get("xla", False)),
+        bool(raw.get("deterministic", True)),
+    )
+
+
+def parse(meta: Any, path: Path) -> ModelCard:
+    """The validated card from the parsed YAML of `path` (for messages)."""
+    r = _Reader(path)
+    if not isinstance(meta, dict) or "schema_version" not in meta:
+        raise ArtifactError(f"{path} is not an rnncli model description; retrain the model")
+    version = meta["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ArtifactError(f"{path}: schema_version {version!r} is not a number")
+    if version > SCHEMA_VERSION:
+        raise ArtifactError(
+            f"{path} was written by a newer rnncli (schema {version}, this one reads up to "
+            f"{SCHEMA_VERSION}); upgrade rnncli"
+        )
+    data = r.get(meta, "data", dict)
+    columns = _columns(r, data)
+    config = _config(r, meta, columns)
+    reader: Callable[[_Reader, dict[str, Any], int], tuple[SeriesRecord, ...]]
+    reader = _series_v1 if version < 2 else _series_v2
+    series = reader(r, meta, len(columns.inputs))
+    scale = meta.get("scale") or (meta.get("scaler") or {}).get("method") or "standard"
+    fit = r.get(meta, "fit", dict)
+    return ModelCard(
+        created=str(meta.get("created", "")),
+        config=config,
+        columns=columns,
+        source=_source(r, data),
+        freq=r.optional(data, "freq", str, "data"),
+        season=int(r.optional(data, "season", int, "data") or 1),
+        scale_method=str(scale),
+        masked=bool(r.get(meta, "masked", bool)),
+        series=series,
+        windows=dict(data.get("windows") or {}),
+        fit=FitSummary(
+            int(r.get(fit, "epochs_run", int, "fit")),
+            int(r.get(fit, "best_epoch", int, "fit")),
+            float(r.get(fit, "best_loss", float, "fit")),
+            bool(r.get(fit, "stopped_early", bool, "fit")),
+            float(r.get(fit, "seconds", float, "fit")),
+            bool(meta.get("interrupted", False)),
+        ),
+        params=int(r.get(meta, "params", int)),
+        device=str(meta.get("device", "")),
+        versions={str(k): str(v) for k, v in (meta.get("versions") or {}).items()},
+        engine=_engine(r, meta),
+        schema_version=version,
+    )
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Columns",
+    "DataSource",
+    "EngineRecord",
+    "FitSummary",
+    "ModelCard",
+    "SeriesRecord",
+    "parse",
+]
