@@ -375,10 +375,14 @@ def _engine(r: _Reader, meta: dict[str, Any]) -> EngineRecord:
     if not isinstance(raw, dict):
         return EngineRecord()
     network = raw.get("network")
+    try:
+        spec = NetworkSpec.from_dict(network) if network is not None else None
+    except ArtifactError as exc:
+        raise ArtifactError(f"{r.path}: engine.{exc}") from None
     parity = r.optional(raw, "parity_max_abs", float, "engine")
     return EngineRecord(
         r.optional(raw, "weights", str, "engine"),
-        NetworkSpec.from_dict(network) if network is not None else None,
+        spec,
         parity,
         int(raw.get("parity_windows") or 0),
         bool(raw.get("xla", False)),

@@ -11,17 +11,18 @@ import yaml
 from typer.testing import CliRunner
 
 from rnncli import modeldir as artifacts
+from rnncli.card import SCHEMA_VERSION
+from rnncli.cli import app
+from rnncli.errors import ArtifactError
 from rnncli.modeldir import (
     CALIBRATION_FILE,
     HISTORY_FILE,
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
-    SCHEMA_VERSION,
-    load_meta,
+    WEIGHTS_FILE,
 )
-from rnncli.cli import app
-from rnncli.errors import ArtifactError
+from rnncli.modeldir import load as load_meta
 
 
 def inspect(path: Path):
@@ -72,16 +73,107 @@ def test_file_instead_of_directory(tmp_path: Path) -> None:
 
 
 def test_empty_directory(tmp_path: Path) -> None:
-    one_line_error(inspect(tmp_path), "incomplete", MODEL_FILE, META_FILE, "retrain")
+    one_line_error(inspect(tmp_path), "incomplete", META_FILE, "retrain")
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name", [MODEL_FILE, META_FILE])
-def test_missing_required_file(air_copy: Path, name: str) -> None:
-    (air_copy / name).unlink()
-    line = one_line_error(inspect(air_copy), "incomplete", f"missing {name})", "retrain")
-    other = META_FILE if name == MODEL_FILE else MODEL_FILE
-    assert other not in line
+def test_missing_card(air_copy: Path) -> None:
+    (air_copy / META_FILE).unlink()
+    one_line_error(inspect(air_copy), "incomplete", f"missing {META_FILE})", "retrain")
+
+
+@pytest.mark.tf
+def test_missing_both_weight_files(air_copy: Path) -> None:
+    (air_copy / MODEL_FILE).unlink()
+    (air_copy / WEIGHTS_FILE).unlink()
+    one_line_error(inspect(air_copy), "incomplete", WEIGHTS_FILE, MODEL_FILE, "retrain")
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (lambda m: m.pop("series"), "'series' is missing"),
+        (lambda m: m["series"][0].update(center="x"), "'series[0].center' must be list"),
+        (lambda m: m["series"][0].update(scale=[1.0, 2.0]), "must hold 1 finite numbers"),
+        (lambda m: m["data"]["columns"].update(targets=[]), "targets first"),
+        (lambda m: m["window"].update(look_back="ten"), "option 'look_back' must be int"),
+        (lambda m: m["engine"]["network"].update(units=-1), "'units' must be a positive"),
+        (lambda m: m.pop("fit"), "'fit' is missing"),
+    ],
+    ids=["series", "center", "scale", "targets", "look_back", "network", "fit"],
+)
+def test_damaged_card_is_one_line_naming_the_key(air_copy: Path, edit, fragment: str) -> None:
+    file = air_copy / META_FILE
+    meta = yaml.safe_load(file.read_text(encoding="utf-8"))
+    edit(meta)
+    file.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    for command in (["inspect-weights"], ["evaluate"], ["predict"]):
+        args = [*command, str(air_copy)] + (
+            ["sample_data/airpassengers.csv"] if command == ["predict"] else []
+        )
+        result = CliRunner().invoke(app, args, env={"NO_COLOR": "1"})
+        line = one_line_error(result, fragment)
+        assert str(file) in line
+
+
+@pytest.mark.tf
+def test_card_round_trips(air_model: Path) -> None:
+    from rnncli.card import parse
+
+    card = load_meta(air_model).card
+    again = parse(yaml.safe_load(yaml.safe_dump(card.to_dict())), air_model / META_FILE)
+    assert again == card
+    assert card.engine.parity_max_abs is not None and card.engine.parity_max_abs <= 1e-5
+    assert card.source.path == str((Path("sample_data") / "airpassengers.csv").resolve())
+
+
+def test_schema_1_cards_still_load(tmp_path: Path) -> None:
+    """A model directory written by rnncli 0.1 (rnncli.yaml schema 1, model.keras only)."""
+    (tmp_path / MODEL_FILE).write_bytes(b"")
+    (tmp_path / META_FILE).write_text(SCHEMA_1, encoding="utf-8")
+    model = load_meta(tmp_path)
+    card = model.card
+    assert card.schema_version == 1 and card.ids == ["series"]
+    assert card.columns.targets == ("passengers",) and card.look_back == 12
+    r = card.series[0]
+    assert (r.n_train, r.n_val, r.n_test) == (116, 14, 14)
+    assert r.center == (250.0,) and r.scale == (80.0,) and r.rows == 144
+    assert card.source.label == "sample_data/airpassengers.csv" and card.source.path is None
+    assert artifacts.engine_kind(model, "numpy") == "keras"  # no weights.npz: Keras runs it
+
+
+SCHEMA_1 = """\
+schema_version: 1
+created: 2026-11-30T10:00:00+0000
+interrupted: false
+data:
+  source: sample_data/airpassengers.csv
+  columns: {time_col: month, targets: [passengers], inputs: [passengers], id_col: null}
+  fill: null
+  freq: MS
+  season: 12
+  series: [series]
+  sizes: {train: [116], val: [14], test: [14]}
+  windows: {train: 101, val: 12, test: 12}
+  fingerprint:
+    series: {rows: 144, first: '1949-01-01', last: '1960-12-01', sha256: abc}
+window: {look_back: 12, horizon: 3, stride: 1, min_look_back: null, pad: post, val_size: 0.1,
+  test_size: 0.1, scale: standard, normalize: last, skip_short: false, difference: null}
+model: {cell: lstm, units: 4, layers: 1, bidirectional: false, activation: tanh, dropout: 0.0,
+  recurrent_dropout: 0.0, padding: mask}
+train: {optimizer: adam, learning_rate: 0.001, loss: mse, epochs: 3, batch_size: 32,
+  patience: 10, clipnorm: 1.0, clipvalue: null, seed: 7, device: auto}
+masked: false
+scaler:
+  method: standard
+  series:
+    series: {center: [250.0], scale: [80.0]}
+fit: {epochs_run: 3, best_epoch: 3, best_loss: 0.5, stopped_early: false, seconds: 1.0}
+params: 100
+device: CPU
+versions: {rnncli: 0.1.0}
+"""
 
 
 @pytest.mark.tf
@@ -111,7 +203,13 @@ def test_newer_schema_version(air_copy: Path) -> None:
 def test_corrupt_model_file(air_copy: Path, damage) -> None:
     file = air_copy / MODEL_FILE
     file.write_bytes(damage(file.read_bytes()))
-    one_line_error(inspect(air_copy), str(file), "damaged", "retrain")
+    result = CliRunner().invoke(
+        app, ["inspect-weights", str(air_copy), "--engine", "keras"], env={"NO_COLOR": "1"}
+    )
+    one_line_error(result, str(file), "damaged", "retrain")
+    file = air_copy / WEIGHTS_FILE
+    file.write_bytes(damage(file.read_bytes()))
+    one_line_error(inspect(air_copy), str(file), "retrain")
 
 
 @pytest.mark.parametrize(
@@ -132,17 +230,9 @@ def test_load_meta_bad_description(tmp_path: Path, text: str, fragment: str) -> 
     assert "\n" not in str(info.value)
 
 
-def test_load_meta_reads_description(tmp_path: Path) -> None:
-    (tmp_path / MODEL_FILE).write_bytes(b"")
-    (tmp_path / META_FILE).write_text("schema_version: 1\nparams: 3\n", encoding="utf-8")
-    artifact = load_meta(tmp_path)
-    assert artifact.meta == {"schema_version": 1, "params": 3}
-    assert artifact.model is None
-
-
 def test_read_json(tmp_path: Path) -> None:
     (tmp_path / MODEL_FILE).write_bytes(b"")
-    (tmp_path / META_FILE).write_text("schema_version: 1\n", encoding="utf-8")
+    (tmp_path / META_FILE).write_text(SCHEMA_1, encoding="utf-8")
     artifact = load_meta(tmp_path)
     assert artifact.read_json(METRICS_FILE) is None
     artifacts.write_json(tmp_path, METRICS_FILE, {"rows": [1, 2]})
@@ -163,7 +253,7 @@ def tiny_model():
     from rnncli.runtime import tensorflow
 
     tensorflow()
-    inputs = keras.Input((3, 1))
+    inputs = keras.Input((12, 1))  # the air model's card: look-back 12, one input
     outputs = keras.layers.Dense(1, name="head")(keras.layers.Flatten()(inputs))
     return keras.Model(inputs, outputs)
 
@@ -171,9 +261,29 @@ def tiny_model():
 HISTORY = [{"epoch": 1, "loss": 0.5, "val_loss": 0.6}, {"epoch": 2, "loss": 0.25, "val_loss": 0.3}]
 
 
+@pytest.fixture(scope="module")
+def card(air_model: Path):
+    return load_meta(air_model).card
+
+
 def save(target: Path, model, note: str, force: bool = False, **kw) -> None:
+    """Save `model` with a card whose `created` field carries `note`."""
+    import dataclasses
+
     extra = kw.pop("extra", {METRICS_FILE: {"rows": []}, CALIBRATION_FILE: {"n": 1}})
-    artifacts.save(target, model, {"note": note}, HISTORY, extra, force=force, **kw)
+    card = dataclasses.replace(CARD[0], created=note)
+    artifacts.save(
+        target, card, HISTORY, weights=None, keras_model=model, extra_json=extra, force=force, **kw
+    )
+
+
+CARD: list = []
+
+
+@pytest.fixture(autouse=True)
+def _card(request: pytest.FixtureRequest) -> None:
+    if "tiny_model" in request.fixturenames and not CARD:
+        CARD.append(request.getfixturevalue("card"))
 
 
 @pytest.mark.tf
@@ -185,7 +295,7 @@ def test_save_writes_everything(tiny_model, tmp_path: Path) -> None:
     )
     text = (target / META_FILE).read_text(encoding="utf-8")
     assert text.startswith(f"schema_version: {SCHEMA_VERSION}\n")
-    assert yaml.safe_load(text) == {"schema_version": SCHEMA_VERSION, "note": "first"}
+    assert yaml.safe_load(text)["created"] == "first"
     assert (target / HISTORY_FILE).read_text(encoding="utf-8").splitlines() == [
         "epoch,loss,val_loss",
         "1,0.5,0.6",
@@ -194,8 +304,8 @@ def test_save_writes_everything(tiny_model, tmp_path: Path) -> None:
     assert json.loads((target / METRICS_FILE).read_text(encoding="utf-8")) == {"rows": []}
     assert hidden(target.parent) == []
     loaded = artifacts.load(target)
-    assert loaded.meta["note"] == "first"
-    assert loaded.model.count_params() == tiny_model.count_params() == 4
+    assert loaded.card.created == "first"
+    assert artifacts.load_keras(loaded).count_params() == tiny_model.count_params() == 13
 
 
 @pytest.mark.tf
@@ -224,7 +334,7 @@ def test_save_with_force_replaces(tiny_model, tmp_path: Path) -> None:
     save(target, tiny_model, "first")
     (target / "stale.txt").write_text("from an older run", encoding="utf-8")
     save(target, tiny_model, "second", force=True, extra={})
-    assert load_meta(target).meta["note"] == "second"
+    assert load_meta(target).card.created == "second"
     assert not (target / "stale.txt").exists()
     assert not (target / METRICS_FILE).exists()
     assert hidden(tmp_path) == []
@@ -243,6 +353,10 @@ def test_failure_while_saving_model_keeps_previous(tiny_model, tmp_path, monkeyp
     with pytest.raises(RuntimeError, match="disk full"):
         save(target, tiny_model, "second", force=True)
     assert snapshot(target) == before
+    monkeypatch.setattr(tiny_model, "save", lambda *_a, **_k: _raise(OSError(28, "No space left")))
+    with pytest.raises(ArtifactError, match=r"No space left.*previous model .* is unchanged"):
+        save(target, tiny_model, "second", force=True)
+    assert snapshot(target) == before
     assert hidden(tmp_path) == []
 
 
@@ -257,13 +371,39 @@ def test_failure_after_model_saved_keeps_previous(tiny_model, tmp_path) -> None:
     assert hidden(tmp_path) == []
 
 
+def _raise(exc: BaseException):
+    raise exc
+
+
+@pytest.mark.tf
+def test_the_swap_is_one_exchange(tiny_model, tmp_path, monkeypatch) -> None:
+    """With renameat2(RENAME_EXCHANGE) there is no instant without a model at the target."""
+    target = tmp_path / "model"
+    save(target, tiny_model, "first")
+    seen: list[bool] = []
+    real = artifacts._exchange
+
+    def exchange(a: Path, b: Path) -> bool:
+        done = real(a, b)
+        seen.append(done)
+        assert load_meta(b).card.created == ("second" if done else "first")
+        return done
+
+    monkeypatch.setattr(artifacts, "_exchange", exchange)
+    save(target, tiny_model, "second", force=True)
+    assert seen == [True]  # Linux: the exchange is available
+    assert load_meta(target).card.created == "second"
+    assert hidden(tmp_path) == []
+
+
 @pytest.mark.tf
 def test_failure_at_the_final_rename_keeps_previous(tiny_model, tmp_path, monkeypatch) -> None:
-    """The previous model is moved aside first; if the new one cannot take its place, it is
-    put back rather than left hidden."""
+    """Without the exchange the previous model is moved aside first; if the new one cannot
+    take its place, it is put back rather than left hidden."""
     target = tmp_path / "model"
     save(target, tiny_model, "first")
     before = snapshot(target)
+    monkeypatch.setattr(artifacts, "_exchange", lambda a, b: False)
     real_rename = Path.rename
 
     def rename(self: Path, to):
@@ -272,7 +412,7 @@ def test_failure_at_the_final_rename_keeps_previous(tiny_model, tmp_path, monkey
         return real_rename(self, to)
 
     monkeypatch.setattr(Path, "rename", rename)
-    with pytest.raises(OSError, match="rename failed"):
+    with pytest.raises(ArtifactError, match="rename failed"):
         save(target, tiny_model, "second", force=True)
     monkeypatch.undo()
     assert snapshot(target) == before
@@ -293,8 +433,7 @@ def test_load_uses_safe_mode(air_model: Path, monkeypatch) -> None:
         return "the model"
 
     monkeypatch.setattr(keras.saving, "load_model", fake_load_model)
-    artifact = artifacts.load(air_model)
-    assert artifact.model == "the model"
+    assert artifacts.load_keras(artifacts.load(air_model)) == "the model"
     assert len(calls) == 1
     args, kwargs = calls[0]
     assert kwargs.get("safe_mode") is True
@@ -302,16 +441,17 @@ def test_load_uses_safe_mode(air_model: Path, monkeypatch) -> None:
 
 
 @pytest.mark.tf
-def test_load_refuses_code_in_the_model_file(tmp_path: Path) -> None:
+def test_load_refuses_code_in_the_model_file(tmp_path: Path, card) -> None:
     """A Lambda layer carries Python bytecode: safe mode refuses to run it."""
     import keras
 
     from rnncli.runtime import tensorflow
 
     tensorflow()
+    CARD[:] = [card]
     inputs = keras.Input((2,))
     model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2.0)(inputs))
     target = tmp_path / "lambda"
-    artifacts.save(target, model, {}, [])
-    with pytest.raises(ArtifactError, match=r"cannot be loaded .*Lambda.*arbitrary code"):
-        artifacts.load(target)
+    artifacts.save(target, CARD[0], [], weights=None, keras_model=model)
+    with pytest.raises(ArtifactError, match=r"custom code \(a Lambda layer\).*refuses"):
+        artifacts.load_keras(artifacts.load(target))

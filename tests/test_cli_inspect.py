@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from rnncli import modeldir as artifacts, weights
+from rnncli import modeldir as artifacts
+from rnncli import weights
 from rnncli.cli import app
 
 pytestmark = pytest.mark.tf
@@ -28,7 +29,7 @@ def inspect(*args: object):
 
 @pytest.fixture(scope="module")
 def air_keras(air_model: Path):
-    return artifacts.load(air_model).model
+    return artifacts.load_keras(artifacts.load(air_model))
 
 
 def grand_total(table: str) -> int:
@@ -146,19 +147,25 @@ def test_simple_rnn_learns_to_add(adder) -> None:
     )
 
 
-def test_simple_rnn_through_the_cli(adder, tmp_path: Path) -> None:
-    target = tmp_path / "adder"
-    artifacts.save(target, adder, {"note": "W = U = 1, b = 0"}, [])
-    table = inspect(target).stdout
-    assert "hidden" in table
-    assert grand_total(table) == 3
-    data = json.loads(inspect(target, "--format", "json", "--values").stdout)
+def test_simple_rnn_weights_report(adder) -> None:
+    report = weights.breakdown(adder)
+    assert report.total == 3
+    data = weights.report_to_dict(report, values=True)
     assert data["total"] == 3
     hidden = data["layers"][0]["parts"][0]["values"]["hidden"]
     assert hidden["kernel"][0][0] == pytest.approx(1.0, abs=0.05)
     assert hidden["recurrent_kernel"][0][0] == pytest.approx(1.0, abs=0.05)
     assert hidden["bias"][0] == pytest.approx(0.0, abs=0.05)
-    text = inspect(target, "--values").stdout
+    text = weights.format_values(report)
     assert "· gate hidden · kernel (1, 1):" in text
     assert "· gate hidden · recurrent_kernel (1, 1):" in text
     assert "· gate hidden · bias (1,):" in text
+
+
+@pytest.mark.tf
+def test_numpy_and_keras_reports_agree(air_model: Path, panel_model: Path) -> None:
+    """inspect-weights reads weights.npz by default; it shows what Keras's model holds."""
+    for model in (air_model, panel_model):
+        fast = inspect(model, "--format", "json", "--values")
+        slow = inspect(model, "--format", "json", "--values", "--engine", "keras")
+        assert json.loads(fast.stdout) == json.loads(slow.stdout)

@@ -88,16 +88,30 @@ def test_difference_and_reconstruct_helpers() -> None:
     np.testing.assert_allclose(reconstruct(diffs[:, :2], history)[0, :, 0], [101, 112])
 
 
+def _score(ds, y, idx, insample):
+    return evaluation.score(
+        ds.originals,
+        y,
+        ds.series[idx],
+        ds.origin[idx],
+        ids=ds.series_ids,
+        insample=insample,
+        season=M,
+        targets=["y"],
+        per_series=True,
+    )
+
+
 @pytest.mark.parametrize("horizon", [2, 6])
 def test_perfect_forecast_scores_zero_and_baselines_match(horizon: int) -> None:
     spec = WindowSpec(look_back=8, horizon=horizon, val_size=0.2, test_size=0.25)
     diff = build(PANEL, WindowSpec(**{**spec.__dict__, "difference": M}))
     plain = build(PANEL, spec)
     idx = diff.part(TEST)
-    insample = evaluation.insample_targets({s.id: s.values for s in PANEL.series}, diff, 1)
+    insample = evaluation.insample_targets(diff.originals, diff.sizes["train"])
     for i, s in enumerate(PANEL.series):  # MASE in-sample: the original training part
         np.testing.assert_allclose(insample[i][:, 0], s.values[: diff.sizes["train"][i] + M, 0])
-    rows = evaluation.score(diff, diff.y[idx], idx, insample, M, ["y"], per_series=True)
+    rows = _score(diff, diff.y[idx], idx, insample)
     model = [r for r in rows if r["method"] == "model"]
     assert model and all(r["mae"] < 1e-3 and r["rmse"] < 1e-3 for r in model)
     # the baselines: the very numbers computed without differencing on the same target steps
@@ -111,14 +125,20 @@ def test_perfect_forecast_scores_zero_and_baselines_match(horizon: int) -> None:
             for s, t in zip(diff.series[idx], diff.target_time[idx], strict=True)
         ]
     )
-    ours = evaluation.original_baselines(diff, idx, M)
-    theirs = evaluation.baselines(plain, same, M)
+    ours = diff.originals.baselines(diff.series[idx], diff.origin[idx], horizon, M)
+    theirs = plain.originals.baselines(plain.series[same], plain.origin[same], horizon, M)
     for name in ("naive", "seasonal_naive"):
-        expected = plain.scaler.inverse_targets(theirs[name], plain.series[same])
-        np.testing.assert_allclose(ours[name], expected, rtol=1e-5)
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-12)
+    # and both are the hand-computed ones: y[t-1], and y[t+h-M] (h < M here) from the raw values
+    for row, (s, t0) in enumerate(zip(diff.series[idx], diff.target_time[idx, 0], strict=True)):
+        y = PANEL.series[s].values[:, 0]
+        t = int(t0)
+        assert ours["naive"][row, 0, 0] == y[t - 1]
+        want = [y[t + h - M * (1 + h // M)] for h in range(horizon)]
+        np.testing.assert_allclose(ours["seasonal_naive"][row, :, 0], want)
     np.testing.assert_allclose(diff.original_targets(idx), plain.original_targets(same), rtol=1e-5)
     # and the score rows of the baselines equal those of the plain dataset
-    plain_rows = evaluation.score(plain, plain.y[same], same, insample, M, ["y"], per_series=True)
+    plain_rows = _score(plain, plain.y[same], same, insample)
     for ours_row, theirs_row in zip(rows, plain_rows, strict=True):
         if ours_row["method"] != "model":
             assert ours_row["mae"] == pytest.approx(theirs_row["mae"], rel=1e-5)

@@ -141,35 +141,45 @@ def test_baselines_in_original_units(pad: str) -> None:
     ds = build(PANEL, spec)
     idx = ds.part(TEST)
     expected = Expected()
-    base = evaluation.baselines(ds, idx, M)
-    inverse = ds.scaler.inverse_targets
-    naive = inverse(base["naive"], ds.series[idx])[:, :, 0]
-    snaive = inverse(base["seasonal_naive"], ds.series[idx])[:, :, 0]
+    base = ds.originals.baselines(ds.series[idx], ds.origin[idx], H, M)
+    naive = base["naive"][:, :, 0]
+    snaive = base["seasonal_naive"][:, :, 0]
     assert np.allclose(naive, expected.naive, rtol=1e-5)
     assert np.allclose(snaive, expected.snaive, rtol=1e-5)
 
 
 def test_no_seasonal_naive_without_a_season(ds) -> None:
     idx = ds.part(TEST)
-    assert evaluation.baselines(ds, idx, 1)["seasonal_naive"] is None
-    assert evaluation.baselines(ds, idx, SPEC.look_back + 1)["seasonal_naive"] is None
+    series, at = ds.series[idx], ds.origin[idx]
+    assert "seasonal_naive" not in ds.originals.baselines(series, at, H, 1)
+    # B's test windows start 12 steps into the series: no full season of 13 before them
+    assert "seasonal_naive" not in ds.originals.baselines(series, at, H, 13)
+    assert "seasonal_naive" in ds.originals.baselines(series, at, H, 12)
 
 
 def test_insample_targets(ds) -> None:
-    values = {s.id: s.values for s in PANEL.series}
-    insample = evaluation.insample_targets(values, ds, 1)
+    insample = evaluation.insample_targets(ds.originals, ds.sizes["train"])
     for s, part in zip(PANEL.series, insample, strict=True):
         n_train = split_sizes(len(s.values))[0]
         assert np.array_equal(part, s.values[:n_train, :1])
 
 
-def scored(ds, expected, season: int = M, per_series: bool = True) -> list[dict]:
-    idx = ds.part(TEST)
-    values = {s.id: s.values for s in PANEL.series}
-    insample = evaluation.insample_targets(values, ds, 1)
+def score(ds, y_pred_scaled, idx, season: int = M, per_series: bool = False) -> list[dict]:
     return evaluation.score(
-        ds, expected.pred_scaled(), idx, insample, season, ["y"], per_series=per_series
+        ds.originals,
+        y_pred_scaled,
+        ds.series[idx],
+        ds.origin[idx],
+        ids=ds.series_ids,
+        insample=evaluation.insample_targets(ds.originals, ds.sizes["train"]),
+        season=season,
+        targets=["y"],
+        per_series=per_series,
     )
+
+
+def scored(ds, expected, season: int = M, per_series: bool = True) -> list[dict]:
+    return score(ds, expected.pred_scaled(), ds.part(TEST), season, per_series)
 
 
 def test_score_against_numpy(ds, expected) -> None:
@@ -222,14 +232,12 @@ def test_score_without_season_and_per_series(ds, expected) -> None:
 
 def test_score_of_nothing(ds, expected) -> None:
     idx = np.zeros(0, dtype=np.int64)
-    assert evaluation.score(ds, expected.pred_scaled()[:0], idx, [], M, ["y"]) == []
+    assert score(ds, expected.pred_scaled()[:0], idx) == []
 
 
 def test_perfect_forecast(ds) -> None:
     idx = ds.part(TEST)
-    values = {s.id: s.values for s in PANEL.series}
-    insample = evaluation.insample_targets(values, ds, 1)
-    rows = evaluation.score(ds, ds.y[idx], idx, insample, M, ["y"])
+    rows = score(ds, ds.y[idx], idx)
     model = rows[0]
     assert model["method"] == "model"
     for name in ("mae", "rmse", "mape", "smape", "mase", "mae_vs_naive"):

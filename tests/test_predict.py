@@ -20,9 +20,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rnncli import prepare as modeldata, predict as predicting
+from rnncli import modeldir, timestamps
+from rnncli import predict as predicting
 from rnncli.cli import app
-from rnncli.data import load_panel
+from rnncli.data import format_times, load_panel
 from rnncli.errors import DataError
 from rnncli.windows import history
 
@@ -66,7 +67,7 @@ def write(path: Path, frame: pd.DataFrame) -> Path:
 
 def test_business_days_continue_after_a_friday() -> None:
     last = np.datetime64("2017-11-10")  # a Friday: the last row of prices.csv
-    got = predicting.future_times(last, "B", 3)
+    got = timestamps.future_times(last, "B", 3)
     assert [str(t)[:10] for t in got] == ["2017-11-13", "2017-11-14", "2017-11-15"]
     assert pd.DatetimeIndex(got).day_of_week.tolist() == [0, 1, 2]
 
@@ -78,57 +79,64 @@ def test_prices_frequency_is_business_days() -> None:
     assert panel.freq == "B"
     last = panel.series[0].time[-1]
     assert pd.Timestamp(last).day_name() == "Friday"
-    assert pd.Timestamp(predicting.future_times(last, panel.freq, 1)[0]).day_name() == "Monday"
+    assert pd.Timestamp(timestamps.future_times(last, panel.freq, 1)[0]).day_name() == "Monday"
 
 
 def test_months_half_hours_and_positions_continue() -> None:
-    months = predicting.future_times(np.datetime64("1960-12-01"), "MS", 3)
-    assert predicting.format_times(months) == ["1961-01-01", "1961-02-01", "1961-03-01"]
-    ends = predicting.future_times(np.datetime64("2020-01-31"), "ME", 2)
-    assert predicting.format_times(ends) == ["2020-02-29", "2020-03-31"]
-    halves = predicting.future_times(np.datetime64("2014-12-31T23:00"), "30min", 3)
-    assert predicting.format_times(halves) == [
+    months = timestamps.future_times(np.datetime64("1960-12-01"), "MS", 3)
+    assert format_times(months) == ["1961-01-01", "1961-02-01", "1961-03-01"]
+    ends = timestamps.future_times(np.datetime64("2020-01-31"), "ME", 2)
+    assert format_times(ends) == ["2020-02-29", "2020-03-31"]
+    halves = timestamps.future_times(np.datetime64("2014-12-31T23:00"), "30min", 3)
+    assert format_times(halves) == [
         "2014-12-31T23:30:00",
         "2015-01-01T00:00:00",
         "2015-01-01T00:30:00",
     ]
-    assert predicting.future_times(np.int64(143), None, 3).tolist() == [144, 145, 146]
-    assert predicting.future_times(np.int64(2000), None, 2, step=5).tolist() == [2005, 2010]
+    assert timestamps.future_times(np.int64(143), None, 3).tolist() == [144, 145, 146]
+    assert timestamps.future_times(np.int64(2000), None, 2, step=5).tolist() == [2005, 2010]
 
 
 def test_business_day_holidays_pass_but_a_missing_week_is_a_gap() -> None:
     fri_tue = np.array(["2017-11-09", "2017-11-10", "2017-11-14"], dtype="datetime64[ns]")
-    predicting.check_steps(fri_tue, "B", "x")  # Monday holiday: 4 calendar days, fine
+    timestamps.check_steps(fri_tue, "B", "x")  # Monday holiday: 4 calendar days, fine
     fri_wed = np.array(["2017-11-09", "2017-11-10", "2017-11-15"], dtype="datetime64[ns]")
     with pytest.raises(DataError, match="gap in time from 2017-11-10 to 2017-11-15"):
-        predicting.check_steps(fri_wed, "B", "x")
+        timestamps.check_steps(fri_wed, "B", "x")
 
 
 def test_monthly_and_daily_gaps() -> None:
     months = pd.date_range("2019-01-01", periods=6, freq="MS").to_numpy()
-    predicting.check_steps(months, "MS", "x")  # 28 to 31 days: all one step
+    timestamps.check_steps(months, "MS", "x")  # 28 to 31 days: all one step
     with pytest.raises(DataError, match="x: a gap in time from 2019-02-01 to 2019-04-01"):
-        predicting.check_steps(np.delete(months, 2), "MS", "x")
+        timestamps.check_steps(np.delete(months, 2), "MS", "x")
     days = pd.date_range("2020-01-01", periods=5, freq="D").to_numpy()
     with pytest.raises(DataError, match="gap in time"):
-        predicting.check_steps(np.delete(days, 3), "D", "x")
+        timestamps.check_steps(np.delete(days, 3), "D", "x")
     with pytest.raises(DataError, match="shorter than one time step"):
-        predicting.check_steps(days, "MS", "x")
+        timestamps.check_steps(days, "MS", "x")
 
 
 @pytest.mark.parametrize("pad", ["pre", "post"])
-def test_slid_buffers_are_laid_out_as_history_builds_windows(pad: str) -> None:
+def test_windows_after_the_end_are_history_at_origin_n(pad: str) -> None:
+    from rnncli.prepare import windows_at
+
     rng = np.random.default_rng(0)
     look_back = 6
     series = [rng.normal(size=(n, 2)).astype(np.float32) for n in (2, 5, 6, 9)]
-    buf, _ = predicting.last_windows(series, look_back, "pre")
-    real = np.array([min(len(v), look_back) for v in series])
-    x, mask = predicting.layout(buf, real, pad)
-    want_x, want_mask = predicting.last_windows(series, look_back, pad)
-    np.testing.assert_array_equal(x, want_x)
-    np.testing.assert_array_equal(mask, want_mask)
-    for v, row in zip(series, want_x, strict=True):  # and that is windows.history at origin n
-        np.testing.assert_array_equal(row, history(v, np.array([len(v)]), look_back, pad)[0][0])
+    at = np.array([len(v) for v in series])
+    x, mask = windows_at(series, np.arange(4), at, look_back, pad)
+    assert mask is not None  # two of the series are shorter than the look-back
+    for i, v in enumerate(series):
+        want_x, want_mask = history(v, np.array([len(v)]), look_back, pad)
+        np.testing.assert_array_equal(x[i], want_x[0])
+        np.testing.assert_array_equal(mask[i], want_mask[0])
+    # windows of several series asked for in any order come back in that order
+    order = np.array([3, 0, 3, 1])
+    x2, _ = windows_at(series, order, at[order] - 1, look_back, pad)
+    for row, s in zip(x2, order, strict=True):
+        want = history(series[s], np.array([len(series[s]) - 1]), look_back, pad)[0][0]
+        np.testing.assert_array_equal(row, want)
 
 
 def test_write_atomic_replaces_whole_files(tmp_path: Path) -> None:
@@ -168,20 +176,22 @@ def test_missing_model_directory(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def air(air_model: Path):
-    return predicting.load_model(air_model)
+    return modeldir.load(air_model)
 
 
 def air_frame() -> pd.DataFrame:
     return pd.read_csv(AIR)
 
 
-def panel_of(artifact, source, label: str = "data"):
-    return modeldata.read_data(artifact, source, label)
+def panel_of(model, source, label: str = "data"):
+    from rnncli.prepare import read_data
+
+    return read_data(model.card, source, label, str(model.path))
 
 
 @pytest.mark.tf
 def test_monthly_forecast_starts_after_the_last_month(air) -> None:
-    fc = predicting.predict(air.path, str(AIR), "air", artifact=air)
+    fc = predicting.predict(air.path, str(AIR), "air")
     rows = predicting.rows(fc)
     assert [r["month"] for r in rows] == ["1961-01-01", "1961-02-01", "1961-03-01"]
     assert list(fc.table.columns) == ["month", "passengers"]
@@ -194,23 +204,22 @@ def test_matches_keras_on_a_window_built_by_hand(air) -> None:
     import keras
 
     model = keras.saving.load_model(air.path / "model.keras", compile=False)
-    meta = air.meta
-    stats = meta["scaler"]["series"]["series"]
-    center, scale = stats["center"][0], stats["scale"][0]
-    look_back = meta["window"]["look_back"]
+    record = air.card.series[0]
+    center, scale = record.center[0], record.scale[0]
+    look_back = air.card.look_back
     values = air_frame()["passengers"].to_numpy(dtype=np.float64)[-look_back:]
     window = ((values - center) / scale).astype(np.float32)
-    level = window[-1] if meta["window"]["normalize"] == "last" else np.float32(0.0)
+    level = window[-1] if air.card.config.window.normalize == "last" else np.float32(0.0)
     out = model.predict((window - level)[None, :, None], verbose=0)[0, :, 0] + level
     expected = out.astype(np.float64) * scale + center
-    fc = predicting.predict(air.path, str(AIR), "air", artifact=air)
+    fc = predicting.predict(air.path, str(AIR), "air")
     np.testing.assert_allclose(fc.table["passengers"].to_numpy(), expected, rtol=1e-5)
 
 
 @pytest.mark.tf
 def test_beyond_the_horizon_is_recursive(air) -> None:
-    direct = predicting.predict(air.path, str(AIR), "air", artifact=air)
-    long = predicting.predict(air.path, str(AIR), "air", steps=7, artifact=air)
+    direct = predicting.predict(air.path, str(AIR), "air")
+    long = predicting.predict(air.path, str(AIR), "air", steps=7)
     assert len(long.table) == 7
     assert predicting.rows(long)[-1]["month"] == "1961-07-01"
     np.testing.assert_allclose(
@@ -225,7 +234,7 @@ def test_beyond_the_horizon_is_recursive(air) -> None:
     )
     extended.loc[extended.index[-3:], "passengers"] = direct.table["passengers"].to_numpy()
     text = extended.to_csv(index=False)
-    again = predicting.predict(air.path, io.StringIO(text), "ext", artifact=air)
+    again = predicting.predict(air.path, io.StringIO(text), "ext")
     np.testing.assert_allclose(
         long.table["passengers"].to_numpy()[3:6], again.table["passengers"].to_numpy(), rtol=1e-5
     )
@@ -233,7 +242,7 @@ def test_beyond_the_horizon_is_recursive(air) -> None:
 
 @pytest.mark.tf
 def test_intervals_surround_the_forecast(air) -> None:
-    fc = predicting.predict(air.path, str(AIR), "air", steps=5, levels=(80, 95), artifact=air)
+    fc = predicting.predict(air.path, str(AIR), "air", steps=5, levels=(80, 95))
     t = fc.table
     assert list(t.columns) == [
         "month",
@@ -256,7 +265,7 @@ def test_intervals_surround_the_forecast(air) -> None:
 @pytest.mark.tf
 def test_older_data_only_warns(air) -> None:
     text = air_frame().iloc[:-12].to_csv(index=False)
-    fc = predicting.predict(air.path, io.StringIO(text), "old", artifact=air)
+    fc = predicting.predict(air.path, io.StringIO(text), "old")
     assert predicting.rows(fc)[0]["month"] == "1960-01-01"
     assert len(fc.warnings) == 1 and "before the end of the training data" in fc.warnings[0]
 
@@ -265,7 +274,7 @@ def test_older_data_only_warns(air) -> None:
 def test_too_short_for_an_unpadded_model(air) -> None:
     text = air_frame().iloc[-5:].to_csv(index=False)
     with pytest.raises(DataError, match="has 5 time steps, fewer than the model's look-back 12"):
-        predicting.predict(air.path, io.StringIO(text), "short", artifact=air)
+        predicting.predict(air.path, io.StringIO(text), "short")
 
 
 # ---- the panel model (ragged, padded and masked) ----------------------------------------------
@@ -273,12 +282,12 @@ def test_too_short_for_an_unpadded_model(air) -> None:
 
 @pytest.fixture(scope="module")
 def panel(panel_model: Path):
-    return predicting.load_model(panel_model)
+    return modeldir.load(panel_model)
 
 
 @pytest.mark.tf
 def test_panel_one_block_per_series(panel) -> None:
-    fc = predicting.predict(panel.path, str(PANEL), "panel", artifact=panel)
+    fc = predicting.predict(panel.path, str(PANEL), "panel")
     t = fc.table
     ids = list(dict.fromkeys(pd.read_csv(PANEL)["series_id"].astype(str)))
     assert list(t.columns) == ["series_id", "date", "value"]
@@ -296,15 +305,15 @@ def test_panel_short_series_is_padded_and_too_short_is_an_error(panel) -> None:
     rest = frame[frame["series_id"] != sid]
     mine = frame[frame["series_id"] == sid]
     short = pd.concat([rest, mine.iloc[-30:]])  # 30 >= min look-back 24, < look-back 240
-    fc = predicting.predict(panel.path, io.StringIO(short.to_csv(index=False)), "p", artifact=panel)
+    fc = predicting.predict(panel.path, io.StringIO(short.to_csv(index=False)), "p")
     block = fc.table[fc.table["series_id"] == sid]
     assert len(block) == 3 and np.isfinite(block["value"]).all()
-    full = predicting.predict(panel.path, str(PANEL), "panel", artifact=panel)
+    full = predicting.predict(panel.path, str(PANEL), "panel")
     other = fc.table[fc.table["series_id"] != sid]["value"].to_numpy()
     np.testing.assert_allclose(other, full.table[full.table["series_id"] != sid]["value"])
     tiny = pd.concat([rest, mine.iloc[-10:]])
     with pytest.raises(DataError) as info:
-        predicting.predict(panel.path, io.StringIO(tiny.to_csv(index=False)), "p", artifact=panel)
+        predicting.predict(panel.path, io.StringIO(tiny.to_csv(index=False)), "p")
     message = str(info.value)
     assert f"series '{sid}' has 10 time steps" in message and "24" in message
     assert "\n" not in message
@@ -315,7 +324,7 @@ def test_panel_unknown_series(panel) -> None:
     frame = pd.read_csv(PANEL)
     frame.loc[frame["series_id"] == "CEU4422000001", "series_id"] = "NEW"
     with pytest.raises(DataError, match="series 'NEW' is unknown to the model"):
-        predicting.predict(panel.path, io.StringIO(frame.to_csv(index=False)), "p", artifact=panel)
+        predicting.predict(panel.path, io.StringIO(frame.to_csv(index=False)), "p")
 
 
 # ---- a model with features, padded at the front (pad=pre) --------------------------------------
@@ -342,23 +351,23 @@ def elec(tmp_path_factory: pytest.TempPathFactory):
         batch_size=128,
     )
     pipeline.train(run, str(csv), str(csv), out, note=lambda _m: None)
-    return predicting.load_model(out)
+    return modeldir.load(out)
 
 
 @pytest.mark.tf
 def test_pre_padded_masked_model_loads_without_cudnn(elec) -> None:
-    assert elec.meta["masked"] is True and elec.meta["window"]["pad"] == "pre"
-    lstm = [layer for layer in elec.model.layers if hasattr(layer, "use_cudnn")]
+    assert elec.card.masked is True and elec.card.config.window.pad == "pre"
+    lstm = [layer for layer in modeldir.load_keras(elec).layers if hasattr(layer, "use_cudnn")]
     assert lstm and all(layer.use_cudnn is False for layer in lstm)
 
 
 @pytest.mark.tf
 def test_short_pre_padded_window_matches_keras(elec) -> None:
     frame = pd.read_csv(ELEC).iloc[-9:]  # 9 rows: padded to look-back 14
-    fc = predicting.predict(elec.path, io.StringIO(frame.to_csv(index=False)), "e", artifact=elec)
+    fc = predicting.predict(elec.path, io.StringIO(frame.to_csv(index=False)), "e")
     assert predicting.rows(fc)[0]["date"] == "2015-01-01"
-    stats = elec.meta["scaler"]["series"]["series"]
-    center, scale = np.array(stats["center"]), np.array(stats["scale"])
+    center, scale = (np.array(v) for v in elec.card.stats(["series"]))
+    center, scale = center[0], scale[0]
     values = frame[["demand_mwh", "max_temp_c", "holiday"]].to_numpy(dtype=np.float64)
     real = ((values - center) / scale).astype(np.float32)
     real[:, 0] -= real[-1, 0]  # normalize=last: subtract the last target value
@@ -367,7 +376,7 @@ def test_short_pre_padded_window_matches_keras(elec) -> None:
     mask = np.zeros((1, 14), bool)
     mask[0, -9:] = True
     level = ((values[-1, 0] - center[0]) / scale[0]).astype(np.float32)
-    out = elec.model.predict([x, mask], verbose=0)[0, :, 0] + level
+    out = modeldir.load_keras(elec).predict([x, mask], verbose=0)[0, :, 0] + level
     np.testing.assert_allclose(
         fc.table["demand_mwh"].to_numpy(), out.astype(np.float64) * scale[0] + center[0], rtol=1e-5
     )
@@ -376,7 +385,7 @@ def test_short_pre_padded_window_matches_keras(elec) -> None:
 @pytest.mark.tf
 def test_features_need_future_values_past_the_horizon(elec, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"max_temp_c, holiday.*--future FILE"):
-        predicting.predict(elec.path, str(ELEC), "e", steps=5, artifact=elec)
+        predicting.predict(elec.path, str(ELEC), "e", steps=5)
     future = pd.DataFrame(
         {
             "date": pd.date_range("2015-01-01", periods=5, freq="D").strftime("%Y-%m-%d"),
@@ -385,9 +394,9 @@ def test_features_need_future_values_past_the_horizon(elec, tmp_path: Path) -> N
         }
     )
     path = write(tmp_path / "future.csv", future)
-    fc = predicting.predict(elec.path, str(ELEC), "e", steps=5, future=str(path), artifact=elec)
+    fc = predicting.predict(elec.path, str(ELEC), "e", steps=5, future=str(path))
     assert predicting.rows(fc)[-1]["date"] == "2015-01-05"
-    direct = predicting.predict(elec.path, str(ELEC), "e", artifact=elec)
+    direct = predicting.predict(elec.path, str(ELEC), "e")
     np.testing.assert_allclose(fc.table["demand_mwh"][:2], direct.table["demand_mwh"])
     # a hole in the future file: the step it lacks is named
     with pytest.raises(DataError, match="no row for the series at 2015-01-02"):
@@ -397,10 +406,9 @@ def test_features_need_future_values_past_the_horizon(elec, tmp_path: Path) -> N
             "e",
             steps=5,
             future=str(write(tmp_path / "f2.csv", future.drop(index=1))),
-            artifact=elec,
         )
     # steps within the horizon need none
-    fc = predicting.predict(elec.path, str(ELEC), "e", steps=2, future=str(path), artifact=elec)
+    fc = predicting.predict(elec.path, str(ELEC), "e", steps=2, future=str(path))
     assert any("--future ignored" in note for note in fc.notes)
 
 
@@ -468,8 +476,29 @@ def test_cli_corrupt_model_file(air_model: Path, tmp_path: Path) -> None:
     copy = tmp_path / "broken"
     shutil.copytree(air_model, copy)
     (copy / "model.keras").write_bytes(b"this is not a keras file")
-    line = one_error(cli(copy, AIR))
+    ok(cli(copy, AIR))  # the NumPy engine reads weights.npz, not model.keras
+    line = one_error(cli(copy, AIR, "--engine", "keras"))
     assert "model.keras cannot be loaded" in line
+    (copy / "weights.npz").write_bytes(b"this is not an npz file")
+    line = one_error(cli(copy, AIR))
+    assert "weights.npz" in line and "retrain" in line
+
+
+@pytest.mark.tf
+def test_numpy_and_keras_engines_forecast_the_same(air_model: Path, panel_model: Path) -> None:
+    for model, data in ((air_model, AIR), (panel_model, PANEL)):
+        fast = predicting.predict(model, str(data), "d", steps=5, levels=(80,))
+        keras = predicting.predict(model, str(data), "d", steps=5, levels=(80,), engine="keras")
+        pd.testing.assert_frame_equal(fast.table, keras.table, rtol=1e-5)
+
+
+def test_a_model_without_weights_file_falls_back_to_keras(air_model: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "old"
+    shutil.copytree(air_model, copy)
+    (copy / "weights.npz").unlink()
+    result = cli(copy, AIR)
+    ok(result)
+    assert "has no weights.npz (an older model): running it with Keras" in result.stderr
 
 
 def test_closed_pipe_is_exit_141_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:

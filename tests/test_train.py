@@ -32,16 +32,22 @@ def test_cli_train_writes_a_complete_model_directory(tmp_path: Path, monkeypatch
     assert "time column: month" in result.stderr
     assert "target: passengers" in result.stderr
     assert "device: CPU" in result.stderr
-    for name in ("model.keras", "rnncli.yaml", "history.csv", "metrics.json", "calibration.json"):
+    names = ("model.keras", "weights.npz", "rnncli.yaml", "history.csv", "metrics.json")
+    for name in (*names, "calibration.json"):
         assert (out / name).is_file(), name
     meta = yaml.safe_load((out / "rnncli.yaml").read_text())
-    assert meta["schema_version"] == 1
+    assert meta["schema_version"] == 2
     assert meta["model"]["cell"] == "gru"
     assert meta["window"]["look_back"] == 12
     assert meta["data"]["freq"] == "MS"
-    assert meta["data"]["sizes"] == {"train": [116], "val": [14], "test": [14]}
-    assert len(meta["data"]["fingerprint"]["series"]["sha256"]) == 64
+    assert meta["data"]["source"] == {"label": str(AIR), "path": str(AIR.resolve()), "kind": "csv"}
+    (series,) = meta["series"]
+    assert series["id"] == "series" and series["sizes"] == [116, 14, 14]
+    assert len(series["fingerprint"]["sha256"]) == 64
     assert meta["device"].startswith("CPU")
+    assert meta["engine"]["weights"] == "weights.npz"
+    assert meta["engine"]["network"]["cell"] == "gru"
+    assert 0 <= meta["engine"]["parity_max_abs"] <= 1e-5 and meta["engine"]["parity_windows"] > 0
     # stdout carries the metrics table only
     assert "naive" in result.stdout and "Error" not in result.stdout
     assert not list(tmp_path.glob("models/.*")), "temporary directories left behind"
@@ -101,24 +107,25 @@ def test_masked_padding_ignores_padded_values(panel_model: Path) -> None:
     from rnncli.inference import predict_scaled
 
     art = artifacts.load(panel_model)
-    assert art.meta["masked"] is True
-    look_back = art.meta["window"]["look_back"]
+    assert art.card.masked is True
+    look_back = art.card.look_back
+    engine = artifacts.load_engine(art)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, look_back, 1)).astype("float32")
     mask = np.zeros((4, look_back), dtype=bool)
     for i, real in enumerate((24, 60, 150, look_back)):
         mask[i, :real] = True  # post padding, as trained
     x[~mask] = 0.0
-    base = predict_scaled(art.model, x, mask, n_targets=1, normalize="last")
+    base = predict_scaled(engine, x, mask, n_targets=1, normalize="last")
     noisy = x.copy()
     noisy[~mask] = rng.normal(scale=50.0, size=(int((~mask).sum()), 1))
     np.testing.assert_allclose(
-        predict_scaled(art.model, noisy, mask, n_targets=1, normalize="last"), base, rtol=1e-5
+        predict_scaled(engine, noisy, mask, n_targets=1, normalize="last"), base, rtol=1e-5
     )
     changed = x.copy()
     changed[0, 22, 0] += 3.0  # a real step: the forecast must move
     assert not np.allclose(
-        predict_scaled(art.model, changed, mask, n_targets=1, normalize="last")[0], base[0]
+        predict_scaled(engine, changed, mask, n_targets=1, normalize="last")[0], base[0]
     )
 
 
