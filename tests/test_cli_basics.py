@@ -220,6 +220,37 @@ def test_fast_paths_do_not_import_tensorflow(
     assert logged == set(), logged
 
 
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["predict", "{air}", "{data}", "--steps", "5", "--intervals", "80"],
+        ["evaluate", "{air}"],
+        ["inspect-weights", "{air}", "--values"],
+        ["predict", "{panel}", "{panel_data}"],
+        ["evaluate", "{panel}", "--backtest", "2"],
+    ],
+    ids=["predict", "evaluate", "inspect-weights", "predict-panel", "evaluate-panel"],
+)
+def test_using_a_model_does_not_import_tensorflow(
+    tmp_path: Path, air_model: Path, panel_model: Path, command: list[str]
+) -> None:
+    """The default engine is NumPy: forecasting, scoring and inspecting a trained model never
+    start TensorFlow or Keras (the cron case: ~4 s of import for milliseconds of work)."""
+    names = {
+        "air": str(air_model),
+        "panel": str(panel_model),
+        "data": str(ROOT / "sample_data" / "airpassengers.csv"),
+        "panel_data": str(ROOT / "sample_data" / "employment_panel.csv"),
+    }
+    args = [part.format(**names) for part in command]
+    at_exit, logged, done = heavy_imports(tmp_path, args, {})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip()
+    assert at_exit == set(), at_exit
+    assert logged == set(), logged
+
+
 def test_the_tensorflow_probe_sees_an_import(tmp_path: Path) -> None:
     """Control: the probe above reports TensorFlow when a command imports it.
 
