@@ -335,7 +335,8 @@ def main() -> None:
         )
         print()
         cli = top_imports(
-            ["-c", "import rnncli.cli"], ("rnncli.cli", "typer", "rnncli.cli.render", "rich.console")
+            ["-c", "import rnncli.cli"],
+            ("rnncli.cli", "typer", "rnncli.cli.render", "rich.console"),
         )
         tf = top_imports(
             ["-c", "import tensorflow"],

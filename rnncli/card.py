@@ -324,7 +324,9 @@ def _series_v2(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesR
         out.append(
             SeriesRecord(
                 str(r.get(item, "id", (str, int), where)),
-                *sizes,
+                sizes[0],
+                sizes[1],
+                sizes[2],
                 r.floats(item, "center", where, n_inputs),
                 r.floats(item, "scale", where, n_inputs),
                 fp.get("rows"),
@@ -358,7 +360,9 @@ def _series_v1(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesR
         out.append(
             SeriesRecord(
                 sid,
-                *n,
+                n[0],
+                n[1],
+                n[2],
                 r.floats(row, "center", f"scaler.series.{sid}", n_inputs),
                 r.floats(row, "scale", f"scaler.series.{sid}", n_inputs),
                 fp.get("rows"),

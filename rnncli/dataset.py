@@ -119,7 +119,7 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
     min_lb = spec.min_look_back or spec.look_back
     lag = spec.difference or 0
     originals: list[np.ndarray] = []
-    parts: list[tuple] = []
+    parts: list[tuple[np.ndarray, ...]] = []
     ids: list[str] = []
     centers, scales, skipped = [], [], []
     sizes: dict[str, list[int]] = {name: [] for name in SPLITS}
@@ -239,7 +239,7 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_open(path) as fh:  # streamed: no second copy of the windows in memory
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -247,7 +247,7 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
 def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
     """Read windows written by `save_npz`."""
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             spec = json.loads(str(f["spec"]))
             ids = [str(s) for s in f["series_ids"]]
             orig: list[np.ndarray] = []

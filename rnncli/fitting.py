@@ -79,20 +79,20 @@ def _guard(result: FitResult, spec: TrainSpec, monitor: str, on_epoch: ProgressH
     """A Keras callback: NaN guard, best weights, patience, progress."""
     import keras
 
-    class Guard(keras.callbacks.Callback):
+    class Guard(keras.callbacks.Callback):  # type: ignore[misc]  # keras ships no types
         def __init__(self) -> None:
             super().__init__()
             self.best_weights: list[np.ndarray] | None = None
             self.wait = 0
             self.nan_at: str | None = None
 
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.nan_at = f"epoch {len(result.history) + 1}, batch {batch + 1}"
                 self.model.stop_training = True
 
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             if self.nan_at is not None:
                 return
             row = {k: float(v) for k, v in (logs or {}).items() if k in ("loss", "val_loss")}

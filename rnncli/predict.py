@@ -276,7 +276,7 @@ def rows(fc: Forecast) -> list[dict[str, Any]]:
     """The table as a list of plain dicts (time stamps as text), for rendering."""
     frame = fc.table.copy()
     frame[fc.time_col] = format_times(frame[fc.time_col].to_numpy())
-    return frame.to_dict(orient="records")
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -22,7 +22,7 @@ B_MAX_GAP_DAYS = 4  # business days: Fri -> Tue (a Monday holiday) is still one 
 
 def _offset(freq: str) -> pd.DateOffset:
     try:
-        return pd.tseries.frequencies.to_offset(freq)
+        return pd.tseries.frequencies.to_offset(freq)  # type: ignore[return-value]
     except ValueError:
         raise ArtifactError(
             f"the model's recorded frequency {freq!r} is not one pandas knows"
@@ -82,6 +82,7 @@ def check_steps(time: np.ndarray, freq: str | None, where: str) -> None:
             )
         return
     else:
+        assert freq is not None  # dates always come with a frequency
         nominal = _nominal(pd.DatetimeIndex(time[:-1]), _offset(freq)).astype(np.float64)
         size = step.astype("timedelta64[ns]").astype(np.float64)
     bad = np.flatnonzero((size > 1.5 * nominal) | (size < 0.5 * nominal))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import sys
 import time
@@ -90,26 +91,24 @@ def _records(ds: Dataset, panel: Panel | None) -> tuple[SeriesRecord, ...]:
     by_id = {s.id: s for s in panel.series} if panel is not None else {}
     out = []
     for i, sid in enumerate(ds.series_ids):
-        sizes = [int(ds.sizes[name][i]) for name in ("train", "val", "test")]
-        stats = (
+        record = SeriesRecord(
+            sid,
+            int(ds.sizes["train"][i]),
+            int(ds.sizes["val"][i]),
+            int(ds.sizes["test"][i]),
             tuple(float(v) for v in ds.scaler.center[i]),
             tuple(float(v) for v in ds.scaler.scale[i]),
         )
         s = by_id.get(sid)
-        if s is None:
-            out.append(SeriesRecord(sid, *sizes, *stats))
-            continue
-        out.append(
-            SeriesRecord(
-                sid,
-                *sizes,
-                *stats,
-                len(s.values),
-                format_time(s.time[0]),
-                format_time(s.time[-1]),
-                series_digest(s.values),
+        if s is not None:
+            record = dataclasses.replace(
+                record,
+                rows=len(s.values),
+                first=format_time(s.time[0]),
+                last=format_time(s.time[-1]),
+                sha256=series_digest(s.values),
             )
-        )
+        out.append(record)
     return tuple(out)
 
 

@@ -384,11 +384,12 @@ def save_weights(path: str | PathLike[str] | BinaryIO, arrays: Mapping[str, np.n
 def load_weights(path: str | PathLike[str]) -> dict[str, np.ndarray]:
     """All arrays of a weights file; ArtifactError (one line, naming it) if it cannot be read."""
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("not an .npz archive")
-        with data:
-            return {name: data[name] for name in data.files}
+        with open(path, "rb") as fh:  # ours to close, also when np.load fails half-way
+            data = np.load(fh, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            with data:
+                return {name: data[name] for name in data.files}
     except FileNotFoundError:
         raise ArtifactError(
             f"weights file {path} is missing; retrain the model (rnncli train) to write it"
