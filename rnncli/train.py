@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 Note = Callable[[str], None]
 
 
+def silent(_message: str) -> None:
+    """The default `note`: library calls say nothing unless the caller asks."""
+
+
 @dataclass
 class TrainOutcome:
     path: Path
@@ -40,7 +44,7 @@ class TrainOutcome:
 
 
 def load_training_data(
-    source: str | Path | IO[str], label: str, run: RunConfig, note: Note = print
+    source: str | Path | IO[str], label: str, run: RunConfig, note: Note = silent
 ) -> tuple[Panel | None, Dataset, dict[str, Any], RunConfig]:
     """CSV (windowed here) or an .npz from `rnncli ingest` (its window spec wins).
 
@@ -135,7 +139,7 @@ def train(
     out: Path,
     *,
     force: bool = False,
-    note: Note = print,
+    note: Note = silent,
     on_epoch: ProgressHook | None = None,
     on_start: Callable[[], None] | None = None,
 ) -> TrainOutcome:
