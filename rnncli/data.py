@@ -166,7 +166,16 @@ def _numeric(df: pd.DataFrame, columns: tuple[str, ...], label: str) -> pd.DataF
                 f"{label}: column '{name}', line {_line(df, pos)}: {col.iloc[pos]!r} is not a "
                 f"number; fix the value or choose other columns"
             )
-        out[name] = values.astype(float)
+        values = values.astype(float)
+        infinite = np.isinf(values.to_numpy())
+        if infinite.any():  # 'inf', '-inf', or a number too large for a float (1e400)
+            pos = int(np.flatnonzero(infinite)[0])
+            raise DataError(
+                f"{label}: column '{name}', line {_line(df, pos)}: the value is infinite ('inf', "
+                f"or a number too large for a float such as 1e400); fix it, or leave it empty "
+                f"and pass --fill"
+            )
+        out[name] = values
     return pd.DataFrame(out, index=df.index)
 
 

@@ -216,6 +216,20 @@ def test_non_numeric_feature() -> None:
         panel(text, target=("value",), features=("x",))
 
 
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e400", "-1e999"])
+@pytest.mark.parametrize("column", ["value", "x"])
+def test_infinite_values_name_column_and_line(value: str, column: str) -> None:
+    """An infinite value would silently change a forecast; it is refused like NaN."""
+    row = {"value": "3", "x": "4", column: value}
+    text = f"date,value,x\n2020-01-01,1,2\n2020-01-02,{row['value']},{row['x']}\n"
+    with pytest.raises(DataError) as info:
+        panel(text, target=("value",), features=("x",))
+    assert str(info.value) == (
+        f"data.csv: column '{column}', line 3: the value is infinite ('inf', or a number too "
+        f"large for a float such as 1e400); fix it, or leave it empty and pass --fill"
+    )
+
+
 @pytest.mark.parametrize("missing", ["", "NaN", "nan", "NA"])
 def test_missing_value_names_column_and_line(missing: str) -> None:
     text = f"date,value\n2020-01-01,1\n2020-01-02,{missing}\n2020-01-03,3\n"
