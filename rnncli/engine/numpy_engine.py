@@ -16,9 +16,15 @@ real step's h. The backward layer reads the steps in reverse order (mask reverse
 and its sequence output is flipped back to the original order before the concat
 [forward, backward]. A fully masked row never updates its state: the recurrent output is
 zeros and the forecast is the head's bias. Masked steps' inputs are never read into a state,
-so whatever padding value they hold (even NaN) does not matter.
+so whatever padding value they hold (even NaN) does not matter. (On a GPU, Keras's cuDNN
+kernel gives zeros at padded steps of a unidirectional sequence too; no forecast depends on
+those values, because every layer gets the mask and skips those steps.)
 
 The arithmetic is float32, as in Keras; parity with Keras is within ~1e-6 on tiny networks.
+Speed: the matmuls go to NumPy's BLAS. OpenBLAS threads them, which pays on idle cores but
+stalls when the cores are busy with other work (its threads spin waiting for each other);
+OPENBLAS_NUM_THREADS=1, set before NumPy is imported, gives steady single-core speed, which
+already beats Keras's CPU loop for an LSTM of 64 units.
 """
 
 from __future__ import annotations
@@ -37,11 +43,11 @@ from rnncli.errors import ArtifactError, DataError
 
 _F32 = np.float32
 # rows per block: a block's gate buffers (rows x 4*units float32) stay in the CPU cache
-BLOCK_ROWS = 2048
+BLOCK_ROWS = 1024
 
 
 def _relu(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.maximum(a, 0.0, out=out if out is not None else None)
+    return np.maximum(a, 0.0, out=out)
 
 
 def _linear(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -52,7 +58,7 @@ def _linear(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def _tanh(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.tanh(a, out=out) if out is not None else np.tanh(a)
+    return np.tanh(a, out=out)
 
 
 ACTIVATIONS: dict[str, Callable[..., np.ndarray]] = {
@@ -74,7 +80,18 @@ def _half_sigmoid_(a: np.ndarray) -> None:
 
 
 class _Direction:
-    """One direction of one recurrent layer: the Keras arrays rearranged for fast steps."""
+    """One direction of one recurrent layer, its Keras arrays rearranged for fast steps.
+
+    The engine keeps every array feature-major, windows in the last axis: a state h is
+    (units, n), a sequence (T, features, n). Each step is then one matmul on contiguous rows,
+    ``g = K' @ [h; x_t; 1]`` with ``K' = [U; W; b]^T`` (gates*units, units + in_dim + 1),
+    which gives every gate's full pre-activation at once (the transpose of Keras's
+    ``x W + h U + b``), and each gate is a contiguous block of rows of ``g``: NumPy's
+    element-wise loops run several times faster on those than on column slices. No
+    (T, n, gates) array of input projections is ever built either (it would not fit in
+    cache). The sigmoid gates' rows are halved (see `_half_sigmoid_`) and LSTM's reordered
+    i, f, o, c so that the three sigmoid gates sit side by side.
+    """
 
     def __init__(
         self,
@@ -88,31 +105,32 @@ class _Direction:
     ) -> None:
         self.cell = cell
         self.units = u = units
+        self.in_dim = kernel.shape[0]
         self.reverse = reverse
         self.act = ACTIVATIONS[activation]
         self.tanh_act = activation == "tanh"
         if cell == "lstm":
-            # Keras column order i, f, c, o -> i, f, o, c: the sigmoid gates side by side
+            # Keras column order i, f, c, o -> i, f, o, c; sigmoid gates halved
             order = np.r_[0 : 2 * u, 3 * u : 4 * u, 2 * u : 3 * u]
             scale = np.ones(4 * u, dtype=_F32)
             scale[: 3 * u] = 0.5
-            self.w = np.ascontiguousarray(kernel[:, order] * scale)
-            self.u = np.ascontiguousarray(recurrent_kernel[:, order] * scale)
-            self.b_in = np.ascontiguousarray(bias[order] * scale)
-            self.b_rec = None
+            k = np.concatenate([recurrent_kernel, kernel, bias[None, :]])[:, order] * scale
         elif cell == "gru":
-            # columns z, r, h: z and r are sigmoid gates, halved; bias rows input, recurrent
-            scale = np.ones(3 * u, dtype=_F32)
-            scale[: 2 * u] = 0.5
-            self.w = np.ascontiguousarray(kernel * scale)
-            self.u = np.ascontiguousarray(recurrent_kernel * scale)
-            self.b_in = np.ascontiguousarray(bias[0] * scale)
-            self.b_rec = np.ascontiguousarray(bias[1] * scale)
+            # columns z, r (x and h parts summed), then h U_h + b_rec_h and x W_h + b_in_h
+            # apart: the reset gate multiplies only the recurrent part (reset_after=True)
+            zr = slice(0, 2 * u)
+            hc = slice(2 * u, 3 * u)
+            k = np.zeros((u + self.in_dim + 1, 4 * u), dtype=_F32)
+            k[:u, zr] = recurrent_kernel[:, zr] * 0.5
+            k[u:-1, zr] = kernel[:, zr] * 0.5
+            k[-1, zr] = (bias[0, zr] + bias[1, zr]) * 0.5
+            k[:u, 2 * u : 3 * u] = recurrent_kernel[:, hc]
+            k[-1, 2 * u : 3 * u] = bias[1, hc]
+            k[u:-1, 3 * u :] = kernel[:, hc]
+            k[-1, 3 * u :] = bias[0, hc]
         else:
-            self.w = np.ascontiguousarray(kernel)
-            self.u = np.ascontiguousarray(recurrent_kernel)
-            self.b_in = np.ascontiguousarray(bias)
-            self.b_rec = None
+            k = np.concatenate([recurrent_kernel, kernel, bias[None, :]])
+        self.kt = np.ascontiguousarray(k.T, dtype=_F32)
 
     def run(
         self,
@@ -121,46 +139,51 @@ class _Direction:
         out: np.ndarray | None,
         zero_masked: bool,
     ) -> np.ndarray:
-        """Run over seq (T, n, in) time-major; return the final output h (n, units).
+        """Run over seq (T, in_dim, n); return the final output h (units, n).
 
-        With `out` (T, n, units), a view into the layer's sequence output, also write each
-        step's output there in the original time order. `mask` (T, n) bool or None (all
-        real). `zero_masked` is Keras's zero_output_for_mask.
+        With `out` (T, units, n), a view into the layer's sequence output, also write each
+        step's output there, in the original time order also when running backwards (as
+        Bidirectional's flip does). `mask` (T, n) bool or None (all real). `zero_masked` is
+        Keras's zero_output_for_mask: a masked step outputs zeros, not the carried h.
         """
-        steps, n, in_dim = seq.shape
+        steps, in_dim, n = seq.shape
         u = self.units
-        # the input half of every gate for all steps at once: one large matmul
-        xw = (seq.reshape(steps * n, in_dim) @ self.w).reshape(steps, n, -1)
-        xw += self.b_in
-        h = np.zeros((n, u), dtype=_F32)
-        c = np.zeros((n, u), dtype=_F32) if self.cell == "lstm" else None
-        g = np.empty((n, self.u.shape[1]), dtype=_F32)
-        if mask is None:
-            any_real = all_real = None
-        else:
-            any_real = mask.any(axis=1)
-            all_real = mask.all(axis=1)
-        order = range(steps - 1, -1, -1) if self.reverse else range(steps)
-        for t in order:
+        hx = np.zeros((u + in_dim + 1, n), dtype=_F32)
+        hx[-1] = 1.0
+        h = hx[:u]  # a view: writing h writes the next step's matmul input
+        x_slot = hx[u : u + in_dim]
+        c = np.zeros((u, n), dtype=_F32) if self.cell == "lstm" else None
+        g = np.empty((self.kt.shape[0], n), dtype=_F32)
+        any_real: np.ndarray | None = None
+        all_real: np.ndarray | None = None
+        if mask is not None:
+            any_real = np.asarray(mask.any(axis=1))
+            all_real = np.asarray(mask.all(axis=1))
+        for t in range(steps - 1, -1, -1) if self.reverse else range(steps):
             if any_real is not None and not any_real[t]:
                 # nobody is real at this step: every state carries over, nothing to compute
                 if out is not None:
                     out[t] = 0.0 if zero_masked else h
                 continue
-            if self.cell == "lstm":
-                h_new, c_new = self._lstm_step(xw[t], h, c, g)
+            x_slot[...] = seq[t]
+            np.matmul(self.kt, hx, out=g)
+            if c is not None:  # LSTM
+                h_new, c_new = self._lstm_step(g, c)
             elif self.cell == "gru":
-                h_new, c_new = self._gru_step(xw[t], h, g), None
+                h_new, c_new = self._gru_step(g, h), None
             else:
-                h_new, c_new = self._simple_step(xw[t], h, g), None
+                h_new, c_new = self.act(g, out=g), None
             if all_real is None or all_real[t]:
-                h, c = h_new, c_new
+                h[...] = h_new
+                if c is not None:
+                    c = c_new
                 if out is not None:
                     out[t] = h
                 continue
-            m = mask[t][:, None]
+            assert mask is not None  # all_real is None only without a mask
+            m = mask[t][None, :]
             np.copyto(h, h_new, where=m)
-            if c is not None:
+            if c is not None and c_new is not None:
                 np.copyto(c, c_new, where=m)
             if out is not None:
                 if zero_masked:
@@ -168,70 +191,53 @@ class _Direction:
                     np.copyto(out[t], h, where=m)
                 else:
                     out[t] = h
-        return h
+        return h.copy()
 
-    def _simple_step(self, xw_t: np.ndarray, h: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """SimpleRNN: h' = act(x W + h U + b).
-
-        x (n, in), W kernel (in, units), U recurrent_kernel (units, units), b (units,);
-        x W + b is precomputed in xw_t (n, units). Returns a new array h' (n, units).
-        """
-        np.matmul(h, self.u, out=g)
-        g += xw_t
-        return self.act(g, out=np.empty_like(h))
-
-    def _lstm_step(
-        self, xw_t: np.ndarray, h: np.ndarray, c: np.ndarray, g: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """LSTM (Keras gate order i, f, c, o; sigmoid recurrent activation):
+    def _lstm_step(self, g: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """LSTM (Keras gate order i, f, c, o; sigmoid recurrent activation), in Keras's layout:
 
             z = x W + h U + b                      (n, 4*units), W (in, 4u), U (u, 4u), b (4u,)
             i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
             c' = f * c + i * act(z_c)              (n, units)
             h' = o * act(c')                       (n, units)
 
-        Internally the columns are stored i, f, o, c with the sigmoid ones halved (see
-        `_half_sigmoid_`). x W + b is precomputed in xw_t. Returns new arrays (h', c').
+        `g` holds z transposed (4*units, n), rows i, f, o, c with the sigmoid ones halved;
+        `c` is (units, n). Returns (h', c'): h' in `g`'s memory, c' a new array.
         """
         u = self.units
-        np.matmul(h, self.u, out=g)
-        g += xw_t
-        gates = g[:, : 3 * u]
+        gates = g[: 3 * u]
         if self.tanh_act:
-            np.tanh(g, out=g)  # the candidate's activation and the gates' tanh at once
+            np.tanh(g, out=g)  # the candidate's activation and the gates' tanh in one pass
             gates *= 0.5
             gates += 0.5
         else:
             _half_sigmoid_(gates)
-            self.act(g[:, 3 * u :], out=g[:, 3 * u :])
-        i, f, o, cand = g[:, :u], g[:, u : 2 * u], g[:, 2 * u : 3 * u], g[:, 3 * u :]
+            self.act(g[3 * u :], out=g[3 * u :])
+        i, f, o, cand = g[:u], g[u : 2 * u], g[2 * u : 3 * u], g[3 * u :]
         c_new = f * c
         cand *= i
         c_new += cand
-        h_new = self.act(c_new, out=np.empty_like(c_new))
+        h_new = self.act(c_new, out=cand)
         h_new *= o
         return h_new, c_new
 
-    def _gru_step(self, xw_t: np.ndarray, h: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _gru_step(self, g: np.ndarray, h: np.ndarray) -> np.ndarray:
         """GRU, reset_after=True (Keras's default and cuDNN's form), gate order z, r, h:
 
             a = x W + b_in                         (n, 3*units), W (in, 3u), b_in = bias[0]
-            r_ = h U + b_rec                       (n, 3*units), U (u, 3u), b_rec = bias[1]
-            z = sigmoid(a_z + r_z);  r = sigmoid(a_r + r_r)
-            h~ = act(a_h + r * r_h)
+            s = h U + b_rec                        (n, 3*units), U (u, 3u), b_rec = bias[1]
+            z = sigmoid(a_z + s_z);  r = sigmoid(a_r + s_r)
+            h~ = act(a_h + r * s_h)
             h' = z * h + (1 - z) * h~              (n, units)
 
-        a is precomputed in xw_t. Returns a new array h' (n, units).
+        `g` holds, transposed, [a_z + s_z; a_r + s_r (both halved); s_h; a_h] (4*units, n);
+        `h` is (units, n). Returns a new array h' (units, n).
         """
         u = self.units
-        np.matmul(h, self.u, out=g)
-        g += self.b_rec
-        zr = g[:, : 2 * u]
-        zr += xw_t[:, : 2 * u]
-        _half_sigmoid_(zr)
-        z, r, hh = g[:, :u], g[:, u : 2 * u], g[:, 2 * u :]
-        hh *= r
-        hh += xw_t[:, 2 * u :]
+        _half_sigmoid_(g[: 2 * u])
+        z, r, s_h, hh = g[:u], g[u : 2 * u], g[2 * u : 3 * u], g[3 * u :]
+        s_h *= r
+        hh += s_h
         self.act(hh, out=hh)
         h_new = h - hh
         h_new *= z
@@ -310,6 +316,22 @@ class NumpyEngine:
     def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """Forecasts (N, horizon, n_targets) float32; see `rnncli.engine.Engine.predict`."""
         spec = self.spec
+        x, mask = self._inputs(x, mask)
+        n = len(x)
+        out = np.empty((n, spec.horizon * spec.n_targets), dtype=_F32)
+        for start in range(0, n, self.block_rows):
+            stop = min(start + self.block_rows, n)
+            m = None if mask is None else mask[start:stop]
+            last = self._recurrent(x[start:stop], m, None)
+            np.matmul(last.T, self._head_kernel, out=out[start:stop])
+        out += self._head_bias
+        return out.reshape(n, spec.horizon, spec.n_targets)
+
+    def _inputs(
+        self, x: np.ndarray, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """x as float32 after a shape check, and the mask, None when it masks nothing."""
+        spec = self.spec
         x = np.asarray(x, dtype=_F32)
         want = (spec.look_back, spec.n_features)
         if x.ndim != 3 or x.shape[1:] != want:
@@ -317,44 +339,53 @@ class NumpyEngine:
                 f"windows have shape {x.shape}, this model takes (N, {want[0]}, {want[1]}) "
                 "(look_back, features); build them with the model's own windowing"
             )
-        n = len(x)
         if not spec.masked or mask is None:
-            mask = None
-        else:
-            mask = np.asarray(mask, dtype=bool)
-            if mask.shape != x.shape[:2]:
-                raise DataError(
-                    f"mask shape {mask.shape} does not match the windows' (batch, look_back) "
-                    f"{x.shape[:2]}; build both from the same windowing"
-                )
-            if mask.all():
-                mask = None
-        out = np.empty((n, spec.horizon * spec.n_targets), dtype=_F32)
-        for start in range(0, n, self.block_rows):
-            stop = min(start + self.block_rows, n)
-            m = None if mask is None else mask[start:stop]
-            last = self._recurrent(x[start:stop], m)
-            np.matmul(last, self._head_kernel, out=out[start:stop])
-        out += self._head_bias
-        return out.reshape(n, spec.horizon, spec.n_targets)
+            return x, None
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != x.shape[:2]:
+            raise DataError(
+                f"mask shape {mask.shape} does not match the windows' (batch, look_back) "
+                f"{x.shape[:2]}; build both from the same windowing"
+            )
+        return x, (None if mask.all() else mask)
 
-    def _recurrent(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        """The recurrent stack on one block: x (n, T, F) -> last layer's output (n, out_dim)."""
-        seq = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, n, F)
+    def layer_outputs(self, x: np.ndarray, mask: np.ndarray | None) -> list[np.ndarray]:
+        """Every recurrent layer's output, to check the engine against Keras layer by layer.
+
+        Lower layers give their sequence output (N, T, width), masked steps included; the
+        last layer gives (N, width). Same input conventions as `predict`, one block.
+        """
+        x, mask = self._inputs(x, mask)
+        collect: list[np.ndarray] = []
+        self._recurrent(x, mask, collect)
+        return collect
+
+    def _recurrent(
+        self, x: np.ndarray, mask: np.ndarray | None, collect: list[np.ndarray] | None
+    ) -> np.ndarray:
+        """The recurrent stack on one block: x (n, T, F) -> last layer's output (out_dim, n).
+
+        With `collect`, each layer's output is appended to it in Keras's layout.
+        """
+        seq = np.ascontiguousarray(x.transpose(1, 2, 0))  # (T, F, n)
         mask_tm = None if mask is None else np.ascontiguousarray(mask.T)
-        steps, n, _ = seq.shape
+        steps, _, n = seq.shape
         u = self.spec.units
         bidirectional = self.spec.bidirectional
         n_layers = len(self._layers)
         for index, directions in enumerate(self._layers):
-            last_layer = index == n_layers - 1
-            if last_layer:
+            if index == n_layers - 1:
                 finals = [d.run(seq, mask_tm, None, False) for d in directions]
-                return finals[0] if len(finals) == 1 else np.concatenate(finals, axis=1)
-            nxt = np.empty((steps, n, u * len(directions)), dtype=_F32)
+                last = finals[0] if len(finals) == 1 else np.concatenate(finals, axis=0)
+                if collect is not None:
+                    collect.append(np.ascontiguousarray(last.T))
+                return last
+            nxt = np.empty((steps, u * len(directions), n), dtype=_F32)
             for k, d in enumerate(directions):
                 # Bidirectional forces zero_output_for_mask on for sequence outputs
-                d.run(seq, mask_tm, nxt[:, :, k * u : (k + 1) * u], bidirectional)
+                d.run(seq, mask_tm, nxt[:, k * u : (k + 1) * u], bidirectional)
+            if collect is not None:
+                collect.append(np.ascontiguousarray(nxt.transpose(2, 0, 1)))
             seq = nxt
         raise AssertionError("unreachable: a network has at least one layer")
 
@@ -373,12 +404,12 @@ def save_weights(path: str | PathLike[str] | BinaryIO, arrays: Mapping[str, np.n
         if a.dtype == object:
             raise ValueError(f"weight array '{name}' has dtype object; only numbers are saved")
     if hasattr(path, "write"):
-        np.savez(path, **plain)
+        np.savez(path, **plain)  # type: ignore[arg-type]
         return
     from rnncli.atomic import atomic_open
 
     with atomic_open(Path(path)) as fh:
-        np.savez(fh, **plain)
+        np.savez(fh, **plain)  # type: ignore[arg-type]
 
 
 def load_weights(path: str | PathLike[str]) -> dict[str, np.ndarray]:
