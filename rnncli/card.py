@@ -22,6 +22,7 @@ import numpy as np
 from rnncli.config import DataSpec, RunConfig, build_config
 from rnncli.engine import NetworkSpec
 from rnncli.errors import ArtifactError, ConfigError
+from rnncli.transforms import TargetTransform
 
 SCHEMA_VERSION = 2
 T = TypeVar("T")
@@ -69,6 +70,14 @@ class SeriesRecord:
     first: str | None = None
     last: str | None = None
     sha256: str | None = None
+    log: tuple[bool, ...] = ()  # per target: logged (`transforms`); () for none
+    season: tuple[tuple[float, ...], ...] = ()  # per target: seasonal indices; () for none
+
+    def transform(self, n_targets: int) -> TargetTransform:
+        """This series' target transform (identity for a card without one)."""
+        log = self.log or (False,) * n_targets
+        season = self.season or ((),) * n_targets
+        return TargetTransform(log, season)
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,7 @@ class EngineRecord:
     parity_windows: int = 0
     xla: bool = False
     deterministic: bool = True
+    members: int = 1  # --ensemble: networks whose median is the forecast
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,9 @@ class ModelCard:
 
     @property
     def look_back(self) -> int:
-        return self.config.window.look_back
+        look_back = self.config.window.look_back
+        assert look_back is not None  # parse() refuses a card without one
+        return look_back
 
     @property
     def lag(self) -> int:
@@ -136,7 +148,7 @@ class ModelCard:
         w = self.config.window
         if w.min_look_back is not None:
             return w.min_look_back
-        return 1 if self.masked else w.look_back
+        return 1 if self.masked else self.look_back
 
     @property
     def fingerprinted(self) -> bool:
@@ -146,6 +158,10 @@ class ModelCard:
         """The column roles, to read newer data exactly as the training data was read."""
         c = self.columns
         return DataSpec(c.time_col, c.targets, c.features, c.id_col, self.config.data.fill)
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.columns.targets)
 
     def record(self, sid: str) -> SeriesRecord | None:
         return self._by_id().get(sid)
@@ -203,6 +219,7 @@ class ModelCard:
                 "parity_windows": e.parity_windows,
                 "xla": e.xla,
                 "deterministic": e.deterministic,
+                "members": e.members,
             },
             "versions": dict(self.versions),
         }
@@ -221,6 +238,8 @@ def _series_dict(r: SeriesRecord) -> dict[str, Any]:
     }
     if r.sha256 is not None:
         out["fingerprint"] = {"rows": r.rows, "first": r.first, "last": r.last, "sha256": r.sha256}
+    if any(r.log) or any(r.season):
+        out["transform"] = {"log": list(r.log), "season": [list(v) for v in r.season]}
     return out
 
 
@@ -284,9 +303,12 @@ def _config(r: _Reader, meta: dict[str, Any], columns: Columns) -> RunConfig:
         fill=data.get("fill"),
     )
     try:
-        return build_config(flat)
+        config = build_config(flat)
     except ConfigError as exc:
         raise ArtifactError(f"{r.path}: {exc}; retrain the model") from None
+    if config.window.look_back is None:
+        raise r.fail("'window.look_back'", "is missing")
+    return config
 
 
 def _columns(r: _Reader, data: dict[str, Any]) -> Columns:
@@ -313,7 +335,27 @@ def _source(r: _Reader, data: dict[str, Any]) -> DataSource:
     return DataSource(label, None, kind)
 
 
-def _series_v2(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesRecord, ...]:
+def _transform(
+    r: _Reader, tf: dict[str, Any], where: str, n_targets: int
+) -> tuple[tuple[bool, ...], tuple[tuple[float, ...], ...]]:
+    if not tf:
+        return (), ()
+    log = r.get(tf, "log", list, where)
+    season = r.get(tf, "season", list, where)
+    ok = len(log) == n_targets and all(isinstance(v, bool) for v in log)
+    ok = ok and len(season) == n_targets and all(isinstance(v, list) for v in season)
+    try:
+        indices = tuple(tuple(float(x) for x in v) for v in season)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not all(np.isfinite(v).all() for v in indices if v):
+        raise r.fail(f"'{where}'", f"must hold log and season for {n_targets} target(s)")
+    return tuple(log), indices
+
+
+def _series_v2(
+    r: _Reader, meta: dict[str, Any], n_inputs: int, n_targets: int
+) -> tuple[SeriesRecord, ...]:
     out = []
     for i, item in enumerate(r.get(meta, "series", list)):
         where = f"series[{i}]"
@@ -321,6 +363,8 @@ def _series_v2(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesR
         if len(sizes) != 3 or not all(isinstance(v, int) and v >= 0 for v in sizes):
             raise r.fail(f"'{where}.sizes'", "must be three counts [train, val, test]")
         fp = r.optional(item, "fingerprint", dict, where) or {}
+        tf = r.optional(item, "transform", dict, where) or {}
+        log, season = _transform(r, tf, f"{where}.transform", n_targets)
         out.append(
             SeriesRecord(
                 str(r.get(item, "id", (str, int), where)),
@@ -333,6 +377,8 @@ def _series_v2(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesR
                 fp.get("first"),
                 fp.get("last"),
                 fp.get("sha256"),
+                log,
+                season,
             )
         )
     if not out:
@@ -340,7 +386,9 @@ def _series_v2(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesR
     return tuple(out)
 
 
-def _series_v1(r: _Reader, meta: dict[str, Any], n_inputs: int) -> tuple[SeriesRecord, ...]:
+def _series_v1(
+    r: _Reader, meta: dict[str, Any], n_inputs: int, n_targets: int
+) -> tuple[SeriesRecord, ...]:
     """rnncli 0.1: ids, sizes and fingerprints under data, statistics under scaler.series."""
     data = r.get(meta, "data", dict)
     ids = [str(s) for s in r.get(data, "series", list, "data")]
@@ -391,6 +439,7 @@ def _engine(r: _Reader, meta: dict[str, Any]) -> EngineRecord:
         int(raw.get("parity_windows") or 0),
         bool(raw.get("xla", False)),
         bool(raw.get("deterministic", True)),
+        int(r.optional(raw, "members", int, "engine") or 1),
     )
 
 
@@ -410,9 +459,9 @@ def parse(meta: Any, path: Path) -> ModelCard:
     data = r.get(meta, "data", dict)
     columns = _columns(r, data)
     config = _config(r, meta, columns)
-    reader: Callable[[_Reader, dict[str, Any], int], tuple[SeriesRecord, ...]]
+    reader: Callable[[_Reader, dict[str, Any], int, int], tuple[SeriesRecord, ...]]
     reader = _series_v1 if version < 2 else _series_v2
-    series = reader(r, meta, len(columns.inputs))
+    series = reader(r, meta, len(columns.inputs), len(columns.targets))
     scale = meta.get("scale") or (meta.get("scaler") or {}).get("method") or "standard"
     fit = r.get(meta, "fit", dict)
     return ModelCard(

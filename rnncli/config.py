@@ -8,6 +8,8 @@ override the file.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import types
 import typing
@@ -39,17 +41,24 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """How series become look-back windows, splits and scaled values."""
+    """How series become look-back windows, splits and scaled values.
 
-    look_back: int = 30
+    None means the automatic rule (`resolve_window`, `dataset.part_sizes`), decided from the
+    data when the windows are built; the model card records what was decided.
+    """
+
+    look_back: int | None = None  # auto: ceil(1.25 * max(horizon, season))
     horizon: int = 1
     stride: int = 1
-    min_look_back: int | None = None
+    min_look_back: int | None = None  # auto: 1 (every origin with a real step; padded, masked)
     pad: Literal["pre", "post"] = "post"
-    val_size: float = 0.1
-    test_size: float = 0.1
-    scale: Literal["standard", "minmax", "none"] = "standard"
+    val_size: float | None = None  # auto: one horizon (panels of 100+), else max(H, 10 %)
+    test_size: float | None = None  # auto: as val_size
+    scale: Literal["auto", "standard", "minmax", "none"] = "auto"
     normalize: Literal["none", "last"] = "last"
+    transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive targets
+    deseasonalize: Literal["auto", "none"] = "auto"  # auto: with >= 2 seasons of training data
+    season: int | None = None  # auto: from the time frequency (12 monthly, 7 daily, ...)
     skip_short: bool = False
     difference: int | None = None  # seasonal differencing lag of the targets (None: off)
 
@@ -74,14 +83,19 @@ class TrainSpec:
 
     optimizer: Literal["adam", "rmsprop", "sgd"] = "adam"
     learning_rate: float = 1e-3
-    loss: Literal["mse", "mae", "huber"] = "mse"
+    loss: Literal["mse", "mae", "huber"] = "mae"
     epochs: int = 100
-    batch_size: int = 64
+    batch_size: int | None = None  # auto: min(128, max(8, training windows // 8))
     patience: int = 10
     clipnorm: float | None = 1.0
     clipvalue: float | None = None
     seed: int = 42
     device: Literal["auto", "cpu", "gpu"] = "auto"
+    # each window's weight in the loss: scaled = 1 / (windows of its series x the series'
+    # in-sample seasonal MAE in the network's space), so every series counts equally in the
+    # units MASE scores; equal = 1 / windows of its series; none = 1
+    series_weight: Literal["scaled", "equal", "none"] = "scaled"
+    ensemble: int = 1  # members trained with seeds seed, seed+1, ...; forecasts: their median
 
 
 SPEC_CLASSES: tuple[type, ...] = (DataSpec, WindowSpec, ModelSpec, TrainSpec)
@@ -199,7 +213,9 @@ def validate(config: RunConfig) -> None:
         _positive(name, getattr(w, name))
     _positive("min_look_back", w.min_look_back)
     _positive("difference", w.difference)
-    if w.min_look_back is not None and w.min_look_back > w.look_back:
+    _positive("season", w.season)
+    _positive("ensemble", t.ensemble)
+    if w.min_look_back is not None and w.look_back is not None and w.min_look_back > w.look_back:
         raise ConfigError(
             f"option 'min_look_back' ({w.min_look_back}) must not exceed "
             f"'look_back' ({w.look_back})"
@@ -215,6 +231,25 @@ def validate(config: RunConfig) -> None:
     for name in ("learning_rate", "epochs", "batch_size", "clipnorm", "clipvalue"):
         _positive(name, getattr(t, name))
     _positive("patience", t.patience, allow_zero=True)
+
+
+def auto_look_back(horizon: int, season: int) -> int:
+    """The default look-back: 1.25 x the longer of the horizon and the season (at least 2)."""
+    return max(2, math.ceil(1.25 * max(horizon, season)))
+
+
+def auto_batch_size(n_windows: int) -> int:
+    """The default batch: an eighth of the training windows, between 8 and 128."""
+    return min(128, max(8, n_windows // 8))
+
+
+def resolve_window(spec: WindowSpec, season: int) -> WindowSpec:
+    """The spec with its automatic look-back, min look-back and season decided."""
+    look_back = spec.look_back or auto_look_back(spec.horizon, season)
+    min_look_back = spec.min_look_back if spec.min_look_back is not None else 1
+    return dataclasses.replace(
+        spec, look_back=look_back, min_look_back=min(min_look_back, look_back), season=season
+    )
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

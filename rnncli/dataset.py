@@ -20,11 +20,15 @@ from typing import Any
 import numpy as np
 
 from rnncli.atomic import atomic_open
-from rnncli.config import WindowSpec
+from rnncli.config import WindowSpec, resolve_window
 from rnncli.data import Panel, resolve_size
 from rnncli.differencing import difference
 from rnncli.errors import DataError
+from rnncli.metrics import season_from_freq
 from rnncli.originals import Originals
+from rnncli.timestamps import step_ordinals
+from rnncli.transforms import TargetTransform
+from rnncli.transforms import fit as fit_transform
 from rnncli.windows import history, origins, targets
 
 SPLITS = ("train", "val", "test")
@@ -66,16 +70,56 @@ class Scaler:
         return cls(data["method"], center, scale)
 
 
-def fit_scale(train: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Statistics of one series' training rows (n_train, n_inputs)."""
+def fit_scale(train: np.ndarray, method: str, n_targets: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Statistics of one series' training rows (n_train, n_inputs).
+
+    `auto` standardises the features and leaves the `n_targets` target columns as they are:
+    `build` then divides a target that is not logged by its mean |value| (its level becomes
+    1, its sign and its zero stay); a logged one needs nothing (log differences are already
+    unit-free).
+    """
     n_inputs = train.shape[1]
     if method == "none":
         return np.zeros(n_inputs), np.ones(n_inputs)
     if method == "minmax":
         center, spread = train.min(axis=0), np.ptp(train, axis=0)
+    elif method == "auto":
+        center, spread = train.mean(axis=0), train.std(axis=0)
+        center[:n_targets], spread[:n_targets] = 0.0, 1.0
     else:
         center, spread = train.mean(axis=0), train.std(axis=0)
     return center, np.where(spread > 0, spread, 1.0)
+
+
+PANEL_SERIES = 100  # from this many series on, the automatic parts are one horizon each
+
+
+def part_sizes(
+    spec: WindowSpec, n_orig: int, n: int, n_series: int, min_train: int, name: str
+) -> tuple[int, int, int]:
+    """(train, val, test) rows of one series (n rows, n_orig before differencing).
+
+    Explicit sizes are fractions or counts of the original series' final steps. The automatic
+    size of each part is one horizon for a panel of PANEL_SERIES or more, else the larger of
+    the horizon and 10 % of the series; a part is given only while the training part keeps
+    `min_train` rows (one full window), so a short series trains on all its windows.
+    """
+    auto = spec.horizon if n_series >= PANEL_SERIES else max(spec.horizon, round(0.1 * n_orig))
+    sizes = []
+    left = n
+    for size, flag in ((spec.val_size, "val-size"), (spec.test_size, "test-size")):
+        if size is None:
+            part = auto if left - auto >= min_train else 0
+        else:
+            part = resolve_size(size, n_orig, flag)
+        sizes.append(part)
+        left -= part
+    if left < 2:
+        raise DataError(
+            f"{name} has {n_orig} steps: nothing left to train on after val "
+            f"{sizes[0]} + test {sizes[1]}; lower --val-size or --test-size"
+        )
+    return left, sizes[0], sizes[1]
 
 
 @dataclass(frozen=True)
@@ -96,6 +140,12 @@ class Dataset:
     # of a window's first target is origin + lag)
     orig: list[np.ndarray]
     lag: int = 0
+    spec: WindowSpec | None = None  # the window spec as decided (automatic values resolved)
+    # per series: its targets in the transformed space (log, deseasonalised), its transform
+    # and the step ordinal of its first row (`timestamps.step_ordinals`: the seasonal phase)
+    base: list[np.ndarray] | None = None
+    transforms: list[TargetTransform] | None = None
+    ordinal0: np.ndarray | None = None
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
@@ -103,7 +153,15 @@ class Dataset:
     @property
     def originals(self) -> Originals:
         """The original targets of every series and the way back to them (`originals`)."""
-        return Originals(self.orig, self.scaler.center, self.scaler.scale, self.lag)
+        return Originals(
+            self.orig,
+            self.scaler.center,
+            self.scaler.scale,
+            self.lag,
+            self.base,
+            self.transforms,
+            self.ordinal0,
+        )
 
     def original_targets(self, idx: np.ndarray) -> np.ndarray:
         """Targets of windows idx in original units (N, horizon, n_targets)."""
@@ -113,12 +171,26 @@ class Dataset:
         return {name: int((self.split == i).sum()) for i, name in enumerate(SPLITS)}
 
 
+def season_of(panel: Panel, spec: WindowSpec) -> int:
+    """--season, else the one implied by the panel's time frequency."""
+    return spec.season if spec.season is not None else season_from_freq(panel.freq)
+
+
 def build(panel: Panel, spec: WindowSpec) -> Dataset:
-    """Split, scale and window every series of the panel, for training."""
+    """Transform, split, scale and window every series of the panel, for training.
+
+    The spec's automatic values (look-back, min look-back, season) are decided here from the
+    data (`config.resolve_window`); `Dataset.spec` is the spec as decided.
+    """
+    spec = resolve_window(spec, season_of(panel, spec))
+    assert spec.look_back is not None and spec.min_look_back is not None
     n_targets = len(panel.columns.targets)
-    min_lb = spec.min_look_back or spec.look_back
+    min_lb = spec.min_look_back
     lag = spec.difference or 0
     originals: list[np.ndarray] = []
+    bases: list[np.ndarray] = []
+    transforms: list[TargetTransform] = []
+    ordinals: list[int] = []
     parts: list[tuple[np.ndarray, ...]] = []
     ids: list[str] = []
     centers, scales, skipped = [], [], []
@@ -138,20 +210,24 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
                 f"{name} has {n_orig} time steps, fewer than {need} = {total}; lower "
                 f"--look-back (or set --min-look-back), or pass --skip-short to leave it out"
             )
-        values, time = s.values, s.time
+        n = n_orig - lag
+        n_train, n_val, n_test = part_sizes(
+            spec, n_orig, n, len(panel.series), min_lb + spec.horizon, name
+        )
+        target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
+        ordinal = step_ordinals(s.time, panel.freq)
+        transform = _fit_transform(target[: n_train + lag], ordinal[: n_train + lag], spec, name)
+        base = transform.forward(target, ordinal)
+        values = np.concatenate([base, s.values[:, n_targets:]], axis=1)
+        time = s.time
         if lag:
-            values, time = difference(s.values, n_targets, lag), s.time[lag:]
-        n = len(values)
-        # sizes count final steps of the original series (the differenced one is shorter)
-        n_val = resolve_size(spec.val_size, n_orig, "val-size")
-        n_test = resolve_size(spec.test_size, n_orig, "test-size")
-        n_train = n - n_val - n_test
-        if n_train < 2:
-            raise DataError(
-                f"{name} has {n_orig} steps: nothing left to train on after val "
-                f"{n_val} + test {n_test}; lower --val-size or --test-size"
-            )
-        center, scale = fit_scale(values[:n_train], spec.scale)
+            values, time = difference(values, n_targets, lag), s.time[lag:]
+        center, scale = fit_scale(values[:n_train], spec.scale, n_targets)
+        if spec.scale == "auto":  # the unit of a target that is not logged: its mean |value|
+            for t in range(n_targets):
+                if not transform.log[t]:
+                    level = np.mean(np.abs(target[: n_train + lag, t]))
+                    scale[t] = level if level > 0 else 1.0
         scaled = ((values - center) / scale).astype(np.float32)
         at = origins(n, spec.look_back, spec.horizon, spec.stride, spec.min_look_back)
         end = at + spec.horizon
@@ -166,9 +242,12 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         ids.append(s.id)
         centers.append(center)
         scales.append(scale)
-        for name, count in zip(SPLITS, (n_train, n_val, n_test), strict=True):
-            sizes[name].append(count)
-        originals.append(np.asarray(s.values[:, :n_targets], dtype=np.float64))
+        for part, count in zip(SPLITS, (n_train, n_val, n_test), strict=True):
+            sizes[part].append(count)
+        originals.append(target)
+        bases.append(base)
+        transforms.append(transform)
+        ordinals.append(int(ordinal[0]))
         parts.append((x, y, mask, np.full(len(at), index, np.int32), split, time[steps], at))
     if not parts:
         raise DataError("no series is long enough for the look-back and horizon")
@@ -191,6 +270,10 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         at,
         originals,
         lag,
+        spec,
+        bases,
+        transforms,
+        np.array(ordinals, dtype=np.int64),
     )
     if ds.counts()["train"] == 0:
         raise DataError(
@@ -200,9 +283,27 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
     return ds
 
 
-def spec_dict(panel: Panel, spec: WindowSpec, ds: Dataset) -> dict[str, Any]:
+def _fit_transform(
+    train: np.ndarray, ordinal: np.ndarray, spec: WindowSpec, name: str
+) -> TargetTransform:
+    if spec.transform == "log" and not np.all(train > 0):
+        raise DataError(
+            f"{name}: --transform log needs positive values, but its training part holds "
+            f"{float(train.min()):g}; use --transform auto (log only where possible) or none"
+        )
+    return fit_transform(
+        train,
+        ordinal,
+        spec.season or 1,
+        transform=spec.transform,
+        deseasonalize=spec.deseasonalize,
+    )
+
+
+def spec_dict(panel: Panel, ds: Dataset) -> dict[str, Any]:
     """Everything later commands need to read the windows back and undo the scaling."""
     c = panel.columns
+    assert ds.spec is not None and ds.transforms is not None and ds.ordinal0 is not None
     return {
         "source": panel.source,
         "columns": {
@@ -212,8 +313,12 @@ def spec_dict(panel: Panel, spec: WindowSpec, ds: Dataset) -> dict[str, Any]:
             "id_col": c.id_col,
         },
         "freq": panel.freq,
-        "window": asdict(spec),
+        "window": asdict(ds.spec),
         "scaler": ds.scaler.to_dict(ds.series_ids),
+        "transforms": [
+            {"log": list(t.log), "season": [list(v) for v in t.season], "ordinal0": int(o)}
+            for t, o in zip(ds.transforms, ds.ordinal0, strict=True)
+        ],
         "sizes": ds.sizes,
         "counts": ds.counts(),
     }
@@ -268,6 +373,13 @@ def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
                 f["origin"],
                 orig,
                 int(spec["window"].get("difference") or 0),
+                WindowSpec(**spec["window"]),
+                None,
+                [
+                    TargetTransform(tuple(t["log"]), tuple(tuple(v) for v in t["season"]))
+                    for t in spec["transforms"]
+                ],
+                np.array([t["ordinal0"] for t in spec["transforms"]], dtype=np.int64),
             )
     except FileNotFoundError:
         raise DataError(f"file '{path}' not found") from None

@@ -88,7 +88,7 @@ def evaluate(
         keep = last_origins(series, at, backtest)
         series, at = series[keep], at[keep]
     w = card.config.window
-    x, mask = prep.windows(series, at, w.look_back, w.pad)
+    x, mask = prep.windows(series, at, card.look_back, w.pad)
     runner = load_engine(model, engine, note)
     y_pred = predict_scaled(runner, x, mask, n_targets=prep.n_targets, normalize=w.normalize)
     m = season if season is not None else card.season

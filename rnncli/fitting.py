@@ -119,12 +119,15 @@ def _guard(result: FitResult, spec: TrainSpec, monitor: str, on_epoch: ProgressH
 
 def fit(
     model: keras.Model,
-    train: tuple[Any, np.ndarray],
-    val: tuple[Any, np.ndarray] | None,
+    train: tuple[Any, np.ndarray, np.ndarray | None],
+    val: tuple[Any, np.ndarray, np.ndarray | None] | None,
     spec: TrainSpec,
     on_epoch: ProgressHook | None = None,
 ) -> FitResult:
-    """Train in place; on return the model holds the best weights seen (by val_loss)."""
+    """Train in place; on return the model holds the best weights seen (by val_loss).
+
+    `train` and `val` are (inputs, targets, per-window weights or None).
+    """
     result = FitResult()
     monitor = "val_loss" if val is not None else "loss"
     guard = _guard(result, spec, monitor, on_epoch)
@@ -133,7 +136,8 @@ def fit(
         model.fit(
             train[0],
             train[1],
-            validation_data=val,
+            sample_weight=train[2],
+            validation_data=val if val is None or val[2] is not None else val[:2],
             epochs=spec.epochs,
             batch_size=spec.batch_size,
             shuffle=True,

@@ -130,7 +130,7 @@ def save(
     history: list[dict[str, float]],
     *,
     weights: dict[str, Any] | None,
-    keras_model: keras.Model | None,
+    keras_models: list[keras.Model] | None,
     extra_json: dict[str, dict[str, Any]] | None = None,
     force: bool = False,
 ) -> None:
@@ -146,8 +146,8 @@ def save(
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir()
-        if keras_model is not None:
-            keras_model.save(tmp / MODEL_FILE)
+        for k, keras_model in enumerate(keras_models or []):
+            keras_model.save(tmp / keras_file(k))
         if weights is not None:
             with (tmp / WEIGHTS_FILE).open("wb") as fh:
                 np.savez(fh, **weights)
@@ -168,6 +168,11 @@ def save(
         ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def keras_file(k: int) -> str:
+    """Member k's Keras file: model.keras, then model-2.keras, model-3.keras, ..."""
+    return MODEL_FILE if k == 0 else f"model-{k + 1}.keras"
 
 
 def write_json(path: Path, name: str, data: dict[str, Any]) -> None:
@@ -216,23 +221,48 @@ def engine_kind(model: ModelDir, requested: str = "numpy", note: Any = None) -> 
 
 def load_engine(model: ModelDir, requested: str = "numpy", note: Any = None) -> Engine:
     """The engine that runs this model: NumPy by default, Keras on request or as a fallback."""
+    from rnncli.engine.ensemble import MedianEngine
+
     kind = engine_kind(model, requested, note)
+    members = model.card.engine.members
     if kind == "numpy":
+        from rnncli.engine.ensemble import member_prefix
         from rnncli.engine.numpy_engine import load_engine as load_numpy
+        from rnncli.engine.numpy_engine import load_weights
 
         network = model.card.engine.network
         assert network is not None  # engine_kind checked it
-        return load_numpy(network, model.path / WEIGHTS_FILE)
+        file = model.path / WEIGHTS_FILE
+        if members == 1:
+            return load_numpy(network, file)
+        arrays = load_weights(file)
+        return MedianEngine(
+            [_member(network, arrays, member_prefix(k), file) for k in range(members)]
+        )
     from rnncli.engine.keras_engine import KerasEngine
 
-    return KerasEngine(load_keras(model))
+    return MedianEngine([KerasEngine(load_keras(model, k)) for k in range(members)])
 
 
-def load_keras(model: ModelDir) -> keras.Model:
-    """The Keras model (safe mode: no arbitrary code runs)."""
+def member_arrays(arrays: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The arrays of one ensemble member, without its `member{k}/` prefix."""
+    return {name[len(prefix) :]: a for name, a in arrays.items() if name.startswith(prefix)}
+
+
+def _member(network: Any, arrays: dict[str, Any], prefix: str, file: Path) -> Engine:
+    from rnncli.engine.numpy_engine import NumpyEngine
+
+    try:
+        return NumpyEngine(network, member_arrays(arrays, prefix))
+    except ArtifactError as exc:
+        raise ArtifactError(f"weights file {file}: {exc}; retrain the model") from None
+
+
+def load_keras(model: ModelDir, member: int = 0) -> keras.Model:
+    """The Keras model of an ensemble member (safe mode: no arbitrary code runs)."""
     from rnncli.runtime import tensorflow
 
-    file = model.path / MODEL_FILE
+    file = model.path / keras_file(member)
     if not file.is_file():
         raise ArtifactError(f"{file} is missing; use --engine numpy or retrain the model")
     tensorflow()

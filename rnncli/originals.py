@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnncli.differencing import reconstruct
+from rnncli.transforms import TargetTransform
 
 
 @dataclass(frozen=True)
@@ -24,21 +25,31 @@ class Originals:
     center: np.ndarray  # (n_series, n_inputs): scaling of the network's inputs
     scale: np.ndarray  # (n_series, n_inputs)
     lag: int = 0  # --difference: network row r is original row r + lag
+    # per series: targets in the transformed space (log, deseasonalised; None: the originals),
+    # the transform, and the step ordinal of original row 0 (the seasonal phase of row r is
+    # ordinal0 + r modulo the season)
+    base: list[np.ndarray] | None = None
+    transforms: list[TargetTransform] | None = None
+    ordinal0: np.ndarray | None = None
 
     @property
     def n_targets(self) -> int:
         return self.values[0].shape[1]
 
-    def rows(self, series: np.ndarray, at: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        """Original targets at original row at + lag + offset of each window: (n, k, T).
+    def rows(
+        self, series: np.ndarray, at: np.ndarray, offsets: np.ndarray, *, base: bool = False
+    ) -> np.ndarray:
+        """Targets at original row at + lag + offset of each window: (n, k, T).
 
-        Rows before a series' start repeat its first value (only padded windows reach there).
+        Original values, or with `base` the transformed ones. Rows before a series' start
+        repeat its first value (only padded windows reach there).
         """
+        source = self.base if base and self.base is not None else self.values
         out = np.empty((len(series), len(offsets), self.n_targets), dtype=np.float64)
         for s in np.unique(series):
             sel = series == s
             pos = at[sel][:, None] + self.lag + offsets[None, :]
-            out[sel] = self.values[s][np.clip(pos, 0, len(self.values[s]) - 1)]
+            out[sel] = source[s][np.clip(pos, 0, len(source[s]) - 1)]
         return out
 
     def targets(self, series: np.ndarray, at: np.ndarray, horizon: int) -> np.ndarray:
@@ -55,11 +66,26 @@ class Originals:
         return y * self.scale[series, :t][:, None, :] + self.center[series, :t][:, None, :]
 
     def to_original(self, y: np.ndarray, series: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """Forecasts of windows (series, at) from the network's space to original units."""
+        """Forecasts of windows (series, at) from the network's space to original units.
+
+        Scaling undone, then the differencing (on the transformed values before the window),
+        then the transform (the season of each target step added back, exp of a logged one).
+        """
         pred = self.unscale(np.asarray(y, dtype=np.float64), series)
-        if not self.lag:
+        if self.lag:
+            history = self.rows(series, at, np.arange(-self.lag, 0), base=True)
+            pred = reconstruct(pred, history)
+        if self.transforms is None or self.ordinal0 is None:
             return pred
-        return reconstruct(pred, self.history(series, at, self.lag))
+        horizon = pred.shape[1]
+        for s in np.unique(series):
+            transform = self.transforms[s]
+            if transform.is_identity:
+                continue
+            sel = series == s
+            rows = at[sel][:, None] + self.lag + np.arange(horizon)[None, :]
+            pred[sel] = transform.inverse(pred[sel], self.ordinal0[s] + rows)
+        return pred
 
     def baselines(
         self, series: np.ndarray, at: np.ndarray, horizon: int, season: int

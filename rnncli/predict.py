@@ -167,7 +167,7 @@ def forecast(
     y = forecast_scaled(
         engine,
         prep.values,
-        look_back=w.look_back,
+        look_back=card.look_back,
         steps=steps,
         pad=w.pad,
         normalize=w.normalize,

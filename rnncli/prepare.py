@@ -27,7 +27,8 @@ from rnncli.data import Panel, check_file, format_time, load_panel, series_diges
 from rnncli.differencing import difference
 from rnncli.errors import DataError
 from rnncli.originals import Originals
-from rnncli.timestamps import check_kind, check_steps, ends_before, series_freq
+from rnncli.timestamps import check_kind, check_steps, ends_before, series_freq, step_ordinals
+from rnncli.transforms import TargetTransform
 from rnncli.windows import history
 
 Source = str | Path | IO[str]
@@ -195,6 +196,9 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
     center, scale = card.stats(ids)
     warns: list[str] = []
     records, values, times, freqs, originals = [], [], [], [], []
+    bases: list[np.ndarray] = []
+    transforms: list[TargetTransform] = []
+    ordinal0: list[int] = []
     for i, s in enumerate(panel.series):
         where = f"{label}: series '{s.id}'" if panel.columns.id_col else label
         n = len(s.values)
@@ -219,10 +223,17 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
             older = ends_before(time, record.last, dates, where)
             if older is not None:
                 warns.append(older)
-        raw = s.values
-        diffed = difference(raw, n_targets, lag) if lag else raw
+        target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
+        transform = record.transform(n_targets)
+        ordinal = step_ordinals(time, card.freq)
+        base = transform.forward(target, ordinal)
+        inputs = np.concatenate([base, s.values[:, n_targets:]], axis=1)
+        diffed = difference(inputs, n_targets, lag) if lag else inputs
         values.append(((diffed - center[i]) / scale[i]).astype(np.float32))
-        originals.append(np.asarray(raw[:, :n_targets], dtype=np.float64))
+        originals.append(target)
+        bases.append(base)
+        transforms.append(transform)
+        ordinal0.append(int(ordinal[0]))
         records.append(record)
         times.append(time)
         freqs.append(freq)
@@ -232,7 +243,15 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
         times,
         values,
         freqs,
-        Originals(originals, center, scale, lag),
+        Originals(
+            originals,
+            center,
+            scale,
+            lag,
+            bases,
+            transforms,
+            np.array(ordinal0, dtype=np.int64),
+        ),
         tuple(warns),
     )
 

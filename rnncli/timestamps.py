@@ -147,3 +147,40 @@ def ends_before(time: np.ndarray, last_trained: Any, dates: bool, where: str) ->
         f"{where} ends at {format_time(time[-1])}, before the end of the training data "
         f"({format_time(trained_end)}): is the data older than the model?"
     )
+
+
+_MONTHS_PER = {"M": 1, "ME": 1, "MS": 1, "BM": 1, "BME": 1, "BMS": 1, "Q": 3, "QE": 3, "QS": 3}
+_MONTHS_PER.update({"BQ": 3, "BQE": 3, "BQS": 3, "Y": 12, "YE": 12, "YS": 12, "A": 12, "AS": 12})
+
+
+def step_ordinals(time: np.ndarray, freq: str | None) -> np.ndarray:
+    """Each time stamp's step count since 1970 at frequency `freq` (int64).
+
+    The seasonal phase of a step is its ordinal modulo the season, so it depends on the time
+    stamp alone, not on where a file starts: months since 1970-01 for monthly data (January
+    is phase 0 of 12), quarters for quarterly, business days (`numpy.busday_count`) for
+    business-daily, whole steps of fixed-length frequencies (days, hours, 30 minutes, weeks)
+    otherwise. Integer positions count in their own step. Unknown frequencies count rows from 0.
+    """
+    if time.dtype.kind != "M":
+        return np.asarray(time, dtype=np.int64) // position_step(time)
+    if freq is None:
+        return np.arange(len(time), dtype=np.int64)
+    off = _offset(freq)
+    base = str(off.rule_code).split("-")[0]
+    mult = max(int(getattr(off, "n", 1)), 1)
+    if base in _MONTHS_PER:
+        months = time.astype("datetime64[M]").astype(np.int64)
+        return months // (_MONTHS_PER[base] * mult)
+    if base in ("B", "C"):
+        return np.busday_count(np.datetime64("1970-01-01"), time.astype("datetime64[D]"))
+    ns = time.astype("datetime64[ns]").astype(np.int64)
+    if base.startswith("W"):
+        week = np.timedelta64(7, "D").astype("timedelta64[ns]").astype(np.int64)
+        return ns // (week * mult)
+    try:
+        tick = pd.Timedelta(off)  # type: ignore[arg-type]
+        step = tick.to_timedelta64().astype("timedelta64[ns]").astype(np.int64)
+    except (ValueError, TypeError):
+        return np.arange(len(time), dtype=np.int64)
+    return ns // step

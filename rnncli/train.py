@@ -15,13 +15,14 @@ import numpy as np
 
 from rnncli import modeldir, scoring
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
-from rnncli.config import RunConfig, build_config
+from rnncli.config import RunConfig, auto_batch_size, build_config
 from rnncli.data import Panel, format_time, load_panel, series_digest
 from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
+from rnncli.engine.ensemble import member_prefix
 from rnncli.errors import TrainingError
 from rnncli.fitting import FitResult, Interrupted, ProgressHook, compile_model, fit
 from rnncli.inference import normalize_windows, predict_scaled
-from rnncli.metrics import season_from_freq
+from rnncli.weighting import insample_scale, window_weights
 
 if TYPE_CHECKING:
     from rnncli.engine import Engine
@@ -68,7 +69,8 @@ def load_training_data(
     ds = build(panel, run.window)
     for skipped in ds.skipped:
         note(f"Warning: skipped series {skipped}: too short for look-back + horizon")
-    return panel, ds, spec_dict(panel, run.window, ds), run
+    assert ds.spec is not None
+    return panel, ds, spec_dict(panel, ds), dataclasses.replace(run, window=ds.spec)
 
 
 def _arrays(ds: Dataset, idx: np.ndarray, normalize: str) -> tuple[Any, np.ndarray, Any]:
@@ -95,6 +97,7 @@ def _records(ds: Dataset, panel: Panel | None) -> tuple[SeriesRecord, ...]:
     by_id = {s.id: s for s in panel.series} if panel is not None else {}
     out = []
     for i, sid in enumerate(ds.series_ids):
+        transform = ds.transforms[i] if ds.transforms is not None else None
         record = SeriesRecord(
             sid,
             int(ds.sizes["train"][i]),
@@ -102,6 +105,8 @@ def _records(ds: Dataset, panel: Panel | None) -> tuple[SeriesRecord, ...]:
             int(ds.sizes["test"][i]),
             tuple(float(v) for v in ds.scaler.center[i]),
             tuple(float(v) for v in ds.scaler.scale[i]),
+            log=transform.log if transform is not None else (),
+            season=transform.season if transform is not None else (),
         )
         s = by_id.get(sid)
         if s is not None:
@@ -145,6 +150,7 @@ def train(
 ) -> TrainOutcome:
     from rnncli import runtime
     from rnncli.engine import NetworkSpec
+    from rnncli.engine.ensemble import MedianEngine
     from rnncli.engine.keras_engine import KerasEngine, export_weights
     from rnncli.engine.numpy_engine import NumpyEngine
     from rnncli.fitting import seed_everything
@@ -153,10 +159,12 @@ def train(
     modeldir.check_target(out, force)
     panel, ds, spec, run = load_training_data(source, label, run, note)
     w, m, t = run.window, run.model, run.train
+    look_back = w.look_back
+    assert look_back is not None  # build decided it
     counts = ds.counts()
     note(
         f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
-        f"(look-back {w.look_back}, horizon {w.horizon})"
+        f"(look-back {look_back}, horizon {w.horizon})"
     )
     device = runtime.select_device(t.device)
     note(f"device: {device}")
@@ -167,7 +175,6 @@ def train(
                 "Warning: these options keep the GPU off the fast cuDNN kernel: "
                 + "; ".join(reasons)
             )
-    seed_everything(t.seed)
     n_targets = ds.y.shape[-1]
     masked = ds.mask is not None and m.padding == "mask"
     network = NetworkSpec(
@@ -176,47 +183,61 @@ def train(
         layers=m.layers,
         bidirectional=m.bidirectional,
         activation=m.activation,
-        look_back=w.look_back,
+        look_back=look_back,
         n_features=ds.x.shape[-1],
         horizon=w.horizon,
         n_targets=n_targets,
         masked=masked,
     )
-    model = build_model(
-        m,
-        look_back=w.look_back,
-        n_features=ds.x.shape[-1],
-        horizon=w.horizon,
-        n_targets=n_targets,
-        masked=masked,
-        right_padded=w.pad == "post",
-    )
-    compile_model(model, t)
+    train_idx, val_idx = ds.part(TRAIN), ds.part(VAL)
+    if t.batch_size is None:
+        t = dataclasses.replace(t, batch_size=auto_batch_size(len(train_idx)))
+        run = dataclasses.replace(run, train=t)
+    season = ds.spec.season if ds.spec is not None and ds.spec.season else 1
+    scales = _insample_scales(ds, season) if t.series_weight == "scaled" else None
 
-    def inputs(idx: np.ndarray) -> tuple[Any, np.ndarray]:
+    def inputs(idx: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray | None]:
         x, y, mask = _arrays(ds, idx, w.normalize)
-        return model_inputs(x, mask, masked), y
+        weights = window_weights(ds.series[idx], scales, t.series_weight)
+        # the loss is per window and horizon step (N, H): one weight per window broadcasts
+        return model_inputs(x, mask, masked), y, None if weights is None else weights[:, None]
 
-    val_idx = ds.part(VAL)
+    train_data = inputs(train_idx)
     val = inputs(val_idx) if len(val_idx) else None
+    if val is None:
+        note("Warning: no validation windows: early stopping watches the training loss")
+    x_check, _y, mask_check = _arrays(ds, val_idx if len(val_idx) else train_idx, w.normalize)
     if on_start is not None:
         on_start()
-    result = fit(model, inputs(ds.part(TRAIN)), val, t, on_epoch)
-
-    keras_engine = KerasEngine(model)
-    weights = export_weights(model, network)
-    numpy_engine = NumpyEngine(network, weights)
-    calib_idx = val_idx if len(val_idx) else ds.part(TRAIN)
-    x_check, _y, mask_check = _arrays(ds, calib_idx, w.normalize)
-    diff = check_parity(keras_engine, numpy_engine, x_check, mask_check if masked else None)
+    members: list[Member] = []
+    for k in range(t.ensemble):
+        if t.ensemble > 1:
+            note(f"member {k + 1} of {t.ensemble} (seed {t.seed + k})")
+        seed_everything(t.seed + k)
+        model = build_model(
+            m,
+            look_back=look_back,
+            n_features=ds.x.shape[-1],
+            horizon=w.horizon,
+            n_targets=n_targets,
+            masked=masked,
+            right_padded=w.pad == "post",
+        )
+        compile_model(model, t)
+        result = fit(model, train_data, val, t, on_epoch)
+        arrays = export_weights(model, network)
+        engine = NumpyEngine(network, arrays)
+        diff = check_parity(KerasEngine(model), engine, x_check, mask_check if masked else None)
+        members.append(Member(model, arrays, engine, result, diff))
+        if result.interrupted:
+            break
+    ensemble = MedianEngine([member.engine for member in members])
 
     def predict(idx: np.ndarray) -> np.ndarray:
         mask = ds.mask[idx] if ds.mask is not None else None
-        return predict_scaled(
-            numpy_engine, ds.x[idx], mask, n_targets=n_targets, normalize=w.normalize
-        )
+        return predict_scaled(ensemble, ds.x[idx], mask, n_targets=n_targets, normalize=w.normalize)
 
-    season = season_from_freq(spec.get("freq"))
+    calib_idx = val_idx if len(val_idx) else train_idx
     calibration = scoring.calibrate(ds.y[calib_idx], predict(calib_idx))
     calibration["source"] = "val" if len(val_idx) else "train (no validation windows: too narrow)"
     test_idx = ds.part(TEST)
@@ -233,6 +254,8 @@ def train(
             season=season,
             targets=list(spec["columns"]["targets"]),
         )
+    result = _summary([member.result for member in members])
+    params = sum(int(member.model.count_params()) for member in members)
     c = spec["columns"]
     card = ModelCard(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -253,27 +276,83 @@ def train(
             round(result.seconds, 3),
             result.interrupted,
         ),
-        params=int(model.count_params()),
+        params=params,
         device=device,
         versions=_versions(),
         engine=EngineRecord(
             weights=modeldir.WEIGHTS_FILE,
             network=network,
-            parity_max_abs=diff,
-            parity_windows=min(len(calib_idx), PARITY_WINDOWS),
+            parity_max_abs=max(member.parity for member in members),
+            parity_windows=min(len(x_check), PARITY_WINDOWS),
+            members=len(members),
         ),
     )
     extra = {modeldir.CALIBRATION_FILE: calibration}
     if rows:
         extra[modeldir.METRICS_FILE] = {"split": "test", "season": season, "rows": rows}
     modeldir.save(
-        out, card, result.history, weights=weights, keras_model=model, extra_json=extra, force=force
+        out,
+        card,
+        result.history,
+        weights=_weights_file([member.arrays for member in members]),
+        keras_models=[member.model for member in members],
+        extra_json=extra,
+        force=force,
     )
     if result.interrupted:
         raise Interrupted(
             f"training interrupted; the best model so far was saved to {out} (marked interrupted)"
         )
-    return TrainOutcome(out, device, result, counts, rows, int(model.count_params()))
+    return TrainOutcome(out, device, result, counts, rows, params)
+
+
+@dataclass
+class Member:
+    """One trained network of the ensemble."""
+
+    model: Any  # keras.Model
+    arrays: dict[str, np.ndarray]
+    engine: Engine
+    result: FitResult
+    parity: float
+
+
+def _weights_file(arrays: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One model's arrays as they are; an ensemble's under `member{k}/`."""
+    if len(arrays) == 1:
+        return arrays[0]
+    return {member_prefix(k) + name: a for k, one in enumerate(arrays) for name, a in one.items()}
+
+
+def _summary(results: list[FitResult]) -> FitResult:
+    """The members' fits as one: all their epochs (history rows carry the member), the first
+    member's best epoch, the mean best loss, the total time."""
+    if len(results) == 1:
+        return results[0]
+    history = [{"member": k + 1, **row} for k, r in enumerate(results) for row in r.history]
+    return FitResult(
+        history=history,
+        best_epoch=results[0].best_epoch,
+        best_loss=float(np.mean([r.best_loss for r in results])),
+        interrupted=any(r.interrupted for r in results),
+        stopped_early=all(r.stopped_early for r in results),
+        seconds=sum(r.seconds for r in results),
+    )
+
+
+def _insample_scales(ds: Dataset, season: int) -> np.ndarray:
+    """Per series: MASE's denominator over its training part, in the network's space."""
+    n_targets = ds.y.shape[-1]
+    out = []
+    for i in range(len(ds.series_ids)):
+        rows = ds.sizes["train"][i]
+        base = ds.base[i] if ds.base is not None else ds.orig[i]
+        part = base[: rows + ds.lag]
+        if ds.lag:
+            part = part[ds.lag :] - part[: -ds.lag]
+        part = (part - ds.scaler.center[i, :n_targets]) / ds.scaler.scale[i, :n_targets]
+        out.append(insample_scale(part, season))
+    return np.array(out)
 
 
 def _versions() -> dict[str, str]:

@@ -273,7 +273,14 @@ def save(target: Path, model, note: str, force: bool = False, **kw) -> None:
     extra = kw.pop("extra", {METRICS_FILE: {"rows": []}, CALIBRATION_FILE: {"n": 1}})
     card = dataclasses.replace(CARD[0], created=note)
     artifacts.save(
-        target, card, HISTORY, weights=None, keras_model=model, extra_json=extra, force=force, **kw
+        target,
+        card,
+        HISTORY,
+        weights=None,
+        keras_models=[model],
+        extra_json=extra,
+        force=force,
+        **kw,
     )
 
 
@@ -452,6 +459,6 @@ def test_load_refuses_code_in_the_model_file(tmp_path: Path, card) -> None:
     inputs = keras.Input((2,))
     model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2.0)(inputs))
     target = tmp_path / "lambda"
-    artifacts.save(target, CARD[0], [], weights=None, keras_model=model)
+    artifacts.save(target, CARD[0], [], weights=None, keras_models=[model])
     with pytest.raises(ArtifactError, match=r"custom code \(a Lambda layer\).*refuses"):
         artifacts.load_keras(artifacts.load(target))

@@ -12,6 +12,7 @@ from rnncli.cli.common import app, handle_errors, make_config, open_data
 from rnncli.cli.options import (
     ConfigOpt,
     DataArg,
+    DeseasonalizeOpt,
     Difference,
     Features,
     FillOpt,
@@ -23,11 +24,13 @@ from rnncli.cli.options import (
     MinLookBack,
     PadOpt,
     ScaleOpt,
+    SeasonOpt,
     SkipShort,
     Stride,
     Target,
     TestSize,
     TimeCol,
+    TransformOpt,
     ValSize,
 )
 
@@ -83,6 +86,9 @@ def ingest(
     val_size: ValSize = None,
     test_size: TestSize = None,
     scale: ScaleOpt = None,
+    transform: TransformOpt = None,
+    deseasonalize: DeseasonalizeOpt = None,
+    season: SeasonOpt = None,
     difference: Difference = None,
     skip_short: SkipShort = None,
     config: ConfigOpt = None,

@@ -32,9 +32,14 @@ def inspect_weights(
 
     model = modeldir.load(model_dir)
     if modeldir.engine_kind(model, engine.value, console.note) == "numpy":
+        from rnncli.engine.ensemble import member_prefix
         from rnncli.engine.numpy_engine import load_weights
 
         arrays = load_weights(model.path / modeldir.WEIGHTS_FILE)
+        members = model.card.engine.members
+        if members > 1:
+            console.note(f"an ensemble of {members}: member 1 shown (all have this layout)")
+            arrays = modeldir.member_arrays(arrays, member_prefix(0))
         assert model.card.engine.network is not None  # engine_kind checked it
         report = weights.breakdown_arrays(model.card.engine.network, arrays)
     else:

@@ -31,6 +31,7 @@ class Cell(str, Enum):
 
 
 class Scale(str, Enum):
+    auto = "auto"
     standard = "standard"
     minmax = "minmax"
     none = "none"
@@ -66,6 +67,23 @@ class Optimizer(str, Enum):
     adam = "adam"
     rmsprop = "rmsprop"
     sgd = "sgd"
+
+
+class Transform(str, Enum):
+    auto = "auto"
+    log = "log"
+    none = "none"
+
+
+class Deseasonalize(str, Enum):
+    auto = "auto"
+    none = "none"
+
+
+class SeriesWeight(str, Enum):
+    scaled = "scaled"
+    equal = "equal"
+    none = "none"
 
 
 class Loss(str, Enum):
@@ -132,7 +150,9 @@ FillOpt = Annotated[
 LookBack = Annotated[
     int | None,
     typer.Option(
-        help="Past steps the model sees [default: 30].", min=1, rich_help_panel=WINDOW_PANEL
+        help="Past steps the model sees [default: 1.25 x the longer of horizon and season].",
+        min=1,
+        rich_help_panel=WINDOW_PANEL,
     ),
 ]
 Horizon = Annotated[
@@ -148,7 +168,7 @@ Stride = Annotated[
 MinLookBack = Annotated[
     int | None,
     typer.Option(
-        help="Also make padded, masked windows with at least this much history.",
+        help="Fewest real steps in a window; shorter histories are padded and masked [default: 1].",
         min=1,
         rich_help_panel=WINDOW_PANEL,
     ),
@@ -163,7 +183,8 @@ ValSize = Annotated[
     float | None,
     typer.Option(
         help="Validation part: a fraction (<1) or a count of final steps per series "
-        "[default: 0.1].",
+        "[default: one horizon for a panel of 100+ series, else the larger of the horizon "
+        "and 10 %; none for a series too short to keep a training window].",
         min=0,
         rich_help_panel=WINDOW_PANEL,
     ),
@@ -171,7 +192,8 @@ ValSize = Annotated[
 TestSize = Annotated[
     float | None,
     typer.Option(
-        help="Test part: a fraction (<1) or a count of final steps per series [default: 0.1].",
+        help="Test part: a fraction (<1) or a count of final steps per series [default: as "
+        "--val-size].",
         min=0,
         rich_help_panel=WINDOW_PANEL,
     ),
@@ -179,7 +201,34 @@ TestSize = Annotated[
 ScaleOpt = Annotated[
     Scale | None,
     typer.Option(
-        help="Scaling fitted on each series' training part [default: standard].",
+        help="Scaling fitted on each series' training part [default: auto: none for logged "
+        "targets, divided by their mean |value| otherwise; features standardised].",
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+TransformOpt = Annotated[
+    Transform | None,
+    typer.Option(
+        help="Transform of the targets before anything else [default: auto: log when every "
+        "training value is positive].",
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+DeseasonalizeOpt = Annotated[
+    Deseasonalize | None,
+    typer.Option(
+        help="Remove each series' seasonal pattern (fitted on its training part) and add it "
+        "back to the forecast [default: auto: with 2+ seasons of training data].",
+        rich_help_panel=WINDOW_PANEL,
+    ),
+]
+SeasonOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--season",
+        help="Seasonal period [default: from the time frequency: 12 monthly, 4 quarterly, "
+        "7 daily, 5 business-daily, 24 hourly, else 1].",
+        min=1,
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
@@ -266,11 +315,32 @@ LearningRateOpt = Annotated[
     float | None, opt("Learning rate [default: 0.001].", TRAIN_PANEL, min=0)
 ]
 
-LossOpt = Annotated[Loss | None, opt("Loss [default: mse].", TRAIN_PANEL)]
+LossOpt = Annotated[Loss | None, opt("Loss [default: mae].", TRAIN_PANEL)]
+
+SeriesWeightOpt = Annotated[
+    SeriesWeight | None,
+    opt(
+        "Weight of each window in the loss: scaled (every series counts equally, in MASE's "
+        "units), equal (every series counts equally), none [default: scaled].",
+        TRAIN_PANEL,
+    ),
+]
+
+EnsembleOpt = Annotated[
+    int | None,
+    opt(
+        "Train N members (seeds seed, seed+1, ...) and forecast their median [default: 1].",
+        TRAIN_PANEL,
+        min=1,
+    ),
+]
 
 EpochsOpt = Annotated[int | None, opt("Maximum epochs [default: 100].", TRAIN_PANEL, min=1)]
 
-BatchSizeOpt = Annotated[int | None, opt("Windows per batch [default: 64].", TRAIN_PANEL, min=1)]
+BatchSizeOpt = Annotated[
+    int | None,
+    opt("Windows per batch [default: an eighth of the windows, 8 to 128].", TRAIN_PANEL, min=1),
+]
 
 PatienceOpt = Annotated[
     int | None,
