@@ -1,44 +1,34 @@
-"""Held-out accuracy of rnncli's default model beside naive baselines, on the sample data.
+"""Held-out accuracy of rnncli's defaults beside naive, seasonal naive and published methods.
 
-    .venv/bin/python bench/bench_accuracy.py                  # the 6 runs, seed 42 (~2-4 min CPU)
-    .venv/bin/python bench/bench_accuracy.py --seeds 42,1,2   # model rows: mean (min-max)
-    .venv/bin/python bench/bench_accuracy.py --variants       # + each case with --normalize none
-    .venv/bin/python bench/bench_accuracy.py --only airpassengers
+    .venv/bin/python bench/bench_accuracy.py                     # every case, seed 42
+    .venv/bin/python bench/bench_accuracy.py --seeds 42,1,2      # model: median (min-max)
+    .venv/bin/python bench/bench_accuracy.py --only m1 --seeds 42,1,2
+    .venv/bin/python bench/bench_accuracy.py --set ensemble=3    # any option, for experiments
 
-Every run is `rnncli.train.train` (what `rnncli train` does) in this process, with rnncli's
-default options except the ones listed under the table (target/features, horizon, look-back,
-test_size, val_size). The metrics are the ones `train` writes to OUT/metrics.json: the
-held-out test windows, in original units, for the model and for the naive (last value) and
-seasonal-naive (last season) forecasts computed on the very same windows. MASE is scaled by
-the in-sample mean absolute seasonal difference of each series' training part (season from
-the time column's frequency: 12 monthly, 7 daily, 5 business days; see metrics.season_from_freq).
+Each run is what a user types: `rnncli train` (in this process, `rnncli.train.train`) with
+the defaults and only the options listed under the table, then either
 
-Runs:
+- forecast and score: `rnncli predict --steps H_test` from the end of the training file, scored
+  against the held-out rows (M1: the competition's own 18 test months per series;
+  AirPassengers: the last 36 months), or
+- the held-out metrics `train` itself reports (`OUT/metrics.json`: every test window of the
+  last --test-size steps, rolling origin, for the price and electricity series).
 
-1. AirPassengers (sample_data/airpassengers.csv): the last 36 months (1958-01..1960-12) held
-   out and forecast in one shot from the end of 1957 (horizon 36, test_size 36: exactly one
-   test window). val_size 0: a validation window would need 36 months of its own, so there is
-   none and early stopping (patience) watches the training loss. Look-back 24 leaves 49
-   training windows (108 training months - 24 - 36 + 1). Published MAPEs on this split are
-   printed beside; our seasonal-naive row must reproduce 13.19 % (checked: exit status 1 if
-   not) and the drift forecast, computed here from the CSV, 12.99 %. A second run
-   [difference 12] forecasts the lag-12 differences (`--difference 12 --normalize none
-   --look-back 12`), same split.
-2. Daily MSFT closes (sample_data/prices.csv): the last 250 trading days held out, horizon 1
-   and horizon 5, look-back 30 (the default), default val_size (10 %).
-3. Victoria daily electricity demand (sample_data/electricity.csv): target demand_mwh, inputs
-   max_temp_c and holiday (their values up to the forecast origin only), last 90 days held
-   out, horizon 1 and 7, look-back 30, default val_size.
+Scores (`rnncli.metrics`): sMAPE = mean 200|y−ŷ|/(|y|+|ŷ|); MASE = MAE / mean |y_t − y_(t−m)|
+over the series' training rows (m = 12 monthly, 7 daily, 5 business-daily; 1 when the
+training part is shorter than m); MAPE = mean 100|y−ŷ|/|y|. For a panel each is averaged over
+series (the M-competition convention). Naive repeats the last training value, seasonal naive
+the last training season, on the same steps. Published figures: Theta on M1 (Makridakis et
+al. 1982, via ANCHORS.md), ETS / AutoARIMA / drift on AirPassengers.
 
-"fit s" is the time of the fit itself (TrainOutcome.fit.seconds); "train s" the whole
-`pipeline.train` call (windows, fit, test metrics, saving). The machine may be shared:
-times are indicative only.
+Data: ../shared/data (m1_monthly.csv, airpassengers.csv) and sample_data (prices.csv: MSFT,
+electricity.csv: Victoria daily demand). M1's `t` is written as month starts from 1970-01 so
+that the season is known. The machine may be shared: times are indicative.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -47,277 +37,292 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA = ROOT / "sample_data"
+SAMPLE = ROOT / "sample_data"
+SHARED = ROOT.parent / "shared" / "data"
 
-# Published MAPEs (%) on AirPassengers, train 1949-01..1957-12, test 1958-01..1960-12 (h = 36)
-PUBLISHED = {"seasonal naive": 13.19, "drift": 12.99, "ETS": 5.11, "AutoARIMA": 4.15}
+THETA_M1 = {"smape": 16.25, "mase": 1.063}
+AIR_PUBLISHED = {"seasonal naive": 13.19, "drift": 12.99, "ETS": 5.11, "AutoARIMA": 4.15}
 
-RUNS: list[dict[str, Any]] = [
+
+# ---- the held-out data of the forecast-and-score cases ---------------------------------------
+
+
+def m1_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """M1 monthly: the train rows as a CSV-ready frame (series_id, month, value) and the test."""
+    raw = pd.read_csv(SHARED / "m1_monthly.csv")
+    k = raw["t"].to_numpy() - 1
+    raw["month"] = [f"{1970 + i // 12}-{i % 12 + 1:02d}-01" for i in k]
+    cols = ["series_id", "month", "value"]
+    return raw[raw["split"] == "train"][cols], raw[raw["split"] == "test"][cols]
+
+
+def air_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    raw = pd.read_csv(SHARED / "airpassengers.csv")
+    return raw.iloc[:-36], raw.iloc[-36:]
+
+
+CASES: list[dict[str, Any]] = [
     {
-        "key": "airpassengers",
-        "name": "AirPassengers",
-        "csv": "airpassengers.csv",
-        "options": {
-            "target": ["passengers"],
-            "horizon": 36,
-            "look_back": 24,
-            "test_size": 36,
-            "val_size": 0,
-        },
+        "key": "m1",
+        "name": "M1 monthly (617 series)",
+        "kind": "forecast",
+        "frames": m1_frames,
+        "options": {"id_col": "series_id", "horizon": 18},
+        "steps": 18,
+        "season": 12,
+        "published": {"Theta": THETA_M1},
     },
     {
         "key": "airpassengers",
         "name": "AirPassengers",
-        "variant": "difference 12",
-        "csv": "airpassengers.csv",
-        "options": {
-            "target": ["passengers"],
-            "horizon": 36,
-            "look_back": 12,
-            "test_size": 36,
-            "val_size": 0,
-            "difference": 12,
-            "normalize": "none",
-        },
+        "kind": "forecast",
+        "frames": air_frames,
+        "options": {"horizon": 12},
+        "steps": 36,
+        "season": 12,
+        "published": {k: {"mape": v} for k, v in AIR_PUBLISHED.items()},
+    },
+    {
+        "key": "airpassengers",
+        "name": "AirPassengers",
+        "kind": "forecast",
+        "frames": air_frames,
+        "options": {"horizon": 36},
+        "steps": 36,
+        "season": 12,
+        "published": {},
     },
     {
         "key": "prices",
         "name": "MSFT close",
-        "csv": "prices.csv",
-        "options": {"target": ["Close"], "horizon": 1, "look_back": 30, "test_size": 250},
+        "kind": "heldout",
+        "csv": SAMPLE / "prices.csv",
+        "options": {"target": ["Close"], "horizon": 1, "test_size": 250},
     },
     {
         "key": "prices",
         "name": "MSFT close",
-        "csv": "prices.csv",
-        "options": {"target": ["Close"], "horizon": 5, "look_back": 30, "test_size": 250},
+        "kind": "heldout",
+        "csv": SAMPLE / "prices.csv",
+        "options": {"target": ["Close"], "horizon": 5, "test_size": 250},
     },
     {
         "key": "electricity",
-        "name": "Electricity",
-        "csv": "electricity.csv",
+        "name": "Electricity (temperature, holiday as inputs)",
+        "kind": "heldout",
+        "csv": SAMPLE / "electricity.csv",
         "options": {
             "target": ["demand_mwh"],
             "features": ["max_temp_c", "holiday"],
             "horizon": 1,
-            "look_back": 30,
             "test_size": 90,
         },
     },
     {
         "key": "electricity",
-        "name": "Electricity",
-        "csv": "electricity.csv",
+        "name": "Electricity (temperature, holiday as inputs)",
+        "kind": "heldout",
+        "csv": SAMPLE / "electricity.csv",
         "options": {
             "target": ["demand_mwh"],
             "features": ["max_temp_c", "holiday"],
             "horizon": 7,
-            "look_back": 30,
             "test_size": 90,
         },
     },
 ]
 
-METHOD_NAMES = {"model": "rnncli model", "naive": "naive", "seasonal_naive": "seasonal naive"}
+
+# ---- scoring a forecast against held-out rows ------------------------------------------------
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--seeds",
-        default="42",
-        help="comma-separated seeds; with several, model rows show the mean and (min-max)",
-    )
-    p.add_argument(
-        "--variants",
-        action="store_true",
-        help="also run every case with --normalize none (marked in the table)",
-    )
-    p.add_argument(
-        "--only",
-        choices=sorted({r["key"] for r in RUNS}),
-        action="append",
-        help="run only these data sets (repeatable)",
-    )
-    return p.parse_args(argv)
+def score_series(train: np.ndarray, actual: np.ndarray, fc: np.ndarray, m: int) -> dict[str, float]:
+    from rnncli import metrics
+
+    y, f = actual[None, :, None], fc[None, :, None]
+    season = m if len(train) > m else 1
+    try:
+        mase = float(metrics.mase(y, f, train[:, None], season)[0])
+    except Exception:  # MASE undefined (a constant training part): left out of the mean
+        mase = float("nan")
+    return {
+        "smape": float(metrics.smape(y, f)[0]),
+        "mape": float(metrics.mape(y, f)[0]),
+        "mase": mase,
+    }
 
 
-def drift_mape(csv: Path, column: str, test: int) -> float:
-    """MAPE of the drift (random walk with drift) forecast of the last `test` steps, one shot."""
-    import numpy as np
-    import pandas as pd
-
-    y = pd.read_csv(csv)[column].to_numpy(dtype=float)
-    train, actual = y[:-test], y[-test:]
-    slope = (train[-1] - train[0]) / (len(train) - 1)
-    forecast = train[-1] + slope * np.arange(1, test + 1)
-    return float(np.mean(np.abs(actual - forecast) / np.abs(actual)) * 100)
+def baselines(train: np.ndarray, steps: int, m: int) -> dict[str, np.ndarray]:
+    out = {"naive": np.repeat(train[-1], steps)}
+    if len(train) >= m:
+        out["seasonal_naive"] = train[-m:][np.arange(steps) % m]
+    return out
 
 
-def train_once(case: dict[str, Any], options: dict[str, Any], seed: int) -> dict[str, Any]:
-    """One pipeline.train run; its metrics rows by method, times and window counts."""
+def mean_scores(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+
+
+def forecast_case(case: dict[str, Any], options: dict[str, Any], seed: int) -> dict[str, Any]:
+    from rnncli.config import build_config
+    from rnncli.predict import predict
+    from rnncli.train import train
+
+    train_frame, test_frame = case["frames"]()
+    id_col = options.get("id_col")
+    value = train_frame.columns[-1]
+    time_col = train_frame.columns[-2]
+    run = build_config({**options, "seed": seed})
+    with tempfile.TemporaryDirectory(prefix="rnncli-bench-acc-") as tmp:
+        csv = Path(tmp) / "train.csv"
+        train_frame.to_csv(csv, index=False)
+        out = Path(tmp) / "model"
+        start = time.perf_counter()
+        outcome = train(run, csv, str(csv), out)
+        train_s = time.perf_counter() - start
+        start = time.perf_counter()
+        fc = predict(out, str(csv), str(csv), steps=case["steps"]).table
+        predict_s = time.perf_counter() - start
+    groups = [(None, train_frame, test_frame, fc)]
+    if id_col is not None:
+        tr, te, f = (d.groupby(id_col, sort=False) for d in (train_frame, test_frame, fc))
+        groups = [
+            (sid, tr.get_group(sid), te.get_group(sid), f.get_group(sid)) for sid in tr.groups
+        ]
+    model_rows, base_rows = [], {"naive": [], "seasonal_naive": []}
+    for _sid, tr_g, te_g, fc_g in groups:
+        y_train = tr_g[value].to_numpy(float)
+        actual = te_g[value].to_numpy(float)[: case["steps"]]
+        assert list(fc_g[time_col].astype(str).str[:7]) == list(te_g[time_col].astype(str).str[:7])
+        model_rows.append(
+            score_series(y_train, actual, fc_g[value].to_numpy(float), case["season"])
+        )
+        for name, base in baselines(y_train, case["steps"], case["season"]).items():
+            base_rows[name].append(score_series(y_train, actual, base, case["season"]))
+    return {
+        "model": mean_scores(model_rows),
+        "naive": mean_scores(base_rows["naive"]),
+        "seasonal_naive": mean_scores(base_rows["seasonal_naive"]),
+        "train_s": train_s,
+        "predict_s": predict_s,
+        "epochs": len(outcome.fit.history),
+        "counts": outcome.counts,
+        "series": len(groups),
+        "negative": int((fc[value] < 0).sum()),
+    }
+
+
+def heldout_case(case: dict[str, Any], options: dict[str, Any], seed: int) -> dict[str, Any]:
     from rnncli.config import build_config
     from rnncli.train import train
 
     run = build_config({**options, "seed": seed})
-    notes: list[str] = []
-    csv = DATA / case["csv"]
     with tempfile.TemporaryDirectory(prefix="rnncli-bench-acc-") as tmp:
-        out = Path(tmp) / "model"
         start = time.perf_counter()
-        outcome = train(run, csv, str(csv), out, note=notes.append)
-        wall = time.perf_counter() - start
-        season = json.loads((out / "metrics.json").read_text())["season"]
+        outcome = train(run, case["csv"], str(case["csv"]), Path(tmp) / "model")
+        train_s = time.perf_counter() - start
     rows = {r["method"]: r for r in outcome.metrics if r["series"] == "all"}
     return {
-        "rows": rows,
-        "fit_s": outcome.fit.seconds,
-        "train_s": wall,
+        **{k: {m: rows[k][m] for m in ("smape", "mape", "mase")} for k in rows},
+        "train_s": train_s,
+        "predict_s": float("nan"),
         "epochs": len(outcome.fit.history),
-        "best_epoch": outcome.fit.best_epoch,
         "counts": outcome.counts,
-        "season": season,
-        "params": outcome.params,
+        "series": 1,
+        "negative": 0,
     }
 
 
+# ---- the table ---------------------------------------------------------------------------------
+
+
 def spread(values: list[float], digits: int) -> str:
-    mean = statistics.fmean(values)
+    mid = statistics.median(values)
     if len(values) == 1:
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+        return f"{mid:.{digits}f}"
+    return f"{mid:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
-def options_text(options: dict[str, Any]) -> str:
-    parts = []
-    for k, v in options.items():
-        if isinstance(v, list):
-            v = ",".join(v)
-        parts.append(f"{k}={v}")
-    return " ".join(parts)
+def parse_set(items: list[str]) -> dict[str, Any]:
+    import yaml
 
-
-def cli_text(case: dict[str, Any], options: dict[str, Any]) -> str:
-    args = [f"rnncli train sample_data/{case['csv']}"]
-    for k, v in options.items():
-        for item in v if isinstance(v, list) else [v]:
-            args.append(f"--{k.replace('_', '-')} {item}")
-    return " ".join(args)
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seeds", default="42", help="comma-separated seeds (model: median, range)")
+    p.add_argument("--only", action="append", choices=sorted({c["key"] for c in CASES}))
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="an rnncli option for every run, e.g. ensemble=3")  # fmt: skip
+    args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    cases = [c for c in RUNS if not args.only or c["key"] in args.only]
-    jobs: list[tuple[dict[str, Any], dict[str, Any], str]] = []
-    for case in cases:
-        jobs.append((case, case["options"], case.get("variant", "")))
-    if args.variants:
-        for case in cases:
-            if "normalize" in case["options"]:
-                continue  # already a --normalize none run
-            jobs.append((case, {**case["options"], "normalize": "none"}, "normalize none"))
-
-    from rnncli.config import RunConfig
-
-    header = (
-        "| # | series | h | method | MAPE % | sMAPE % | MASE | MAE / naive "
-        "| published MAPE % | fit s | train s | epochs (best) |"
+    extra = parse_set(args.set)
+    cases = [c for c in CASES if not args.only or c["key"] in args.only]
+    print(
+        "| # | series | h / steps | method | sMAPE % | MAPE % | MASE | train s | predict s "
+        "| epochs |"
     )
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
-    notes: list[str] = []
-    status = 0
-    for number, (case, options, variant) in enumerate(jobs, start=1):
-        results = [train_once(case, options, seed) for seed in seeds]
-        first = results[0]
-        label = case["name"] + (f" [{variant}]" if variant else "")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    notes = []
+    for number, case in enumerate(cases, start=1):
+        options = {**case["options"], **extra}
+        run = forecast_case if case["kind"] == "forecast" else heldout_case
+        results = [run(case, options, seed) for seed in seeds]
         h = options["horizon"]
-        is_air = case["key"] == "airpassengers"
-        for method in ("model", "naive", "seasonal_naive"):
-            if method not in first["rows"]:
-                continue
-            if method == "model":
-                per_seed = [r["rows"][method] for r in results]
-            else:
-                per_seed = [first["rows"][method]]  # baselines do not depend on the seed
-
-            def col(metric: str, digits: int, rows: list[dict[str, Any]] = per_seed) -> str:
-                return spread([r[metric] for r in rows], digits)
-
-            mae_ratio = spread([r["mae"] / first["rows"]["naive"]["mae"] for r in per_seed], 3)
-            published = ""
-            if is_air and method == "seasonal_naive":
-                published = f"{PUBLISHED['seasonal naive']:.2f}"
-            if method == "model":
-                fit_s = spread([r["fit_s"] for r in results], 1)
-                train_s = spread([r["train_s"] for r in results], 1)
-                epochs = ", ".join(f"{r['epochs']} ({r['best_epoch']})" for r in results)
-            else:
-                fit_s = train_s = epochs = ""
-            lines.append(
-                f"| {number} | {label} | {h} | {METHOD_NAMES[method]} | {col('mape', 2)} "
-                f"| {col('smape', 2)} | {col('mase', 3)} | {mae_ratio} | {published} "
-                f"| {fit_s} | {train_s} | {epochs} |"
-            )
-        if is_air and not variant:
-            snaive = first["rows"]["seasonal_naive"]["mape"]
-            drift = drift_mape(DATA / case["csv"], "passengers", options["test_size"])
-            lines.append(
-                f"| {number} | {label} | {h} | drift (computed here) | {drift:.2f} | | | "
-                f"| {PUBLISHED['drift']:.2f} | | | |"
-            )
-            for name in ("ETS", "AutoARIMA"):
-                lines.append(
-                    f"| {number} | {label} | {h} | {name} (published) | | | | "
-                    f"| {PUBLISHED[name]:.2f} | | | |"
-                )
-            if round(snaive, 2) != PUBLISHED["seasonal naive"]:
-                status = 1
-                notes.append(
-                    f"CHECK FAILED: seasonal naive MAPE {snaive:.2f} % differs from the "
-                    f"published {PUBLISHED['seasonal naive']:.2f} %: the split is not the "
-                    "published one"
-                )
-            else:
-                notes.append(
-                    f"Check: our seasonal naive reproduces the published {snaive:.2f} % "
-                    f"and the drift forecast {drift:.2f} % (published "
-                    f"{PUBLISHED['drift']:.2f} %): same split."
-                )
-        c = first["counts"]
-        notes.append(
-            f"{number}. {label}, h={h}: `{options_text(options)}`, seed "
-            f"{','.join(map(str, seeds))}; windows {c['train']} train / {c['val']} val / "
-            f"{c['test']} test; season {first['season']}; {first['params']:,} parameters. "
-            f"CLI: `{cli_text(case, options)}`"
+        hs = f"{h} / {case['steps']}" if case["kind"] == "forecast" else f"{h}"
+        first = results[0]
+        model = [r["model"] for r in results]
+        print(
+            f"| {number} | {case['name']} | {hs} | rnncli defaults | "
+            f"{spread([m['smape'] for m in model], 2)} | {spread([m['mape'] for m in model], 2)} "
+            f"| {spread([m['mase'] for m in model], 3)} "
+            f"| {spread([r['train_s'] for r in results], 0)} "
+            f"| {spread([r['predict_s'] for r in results], 2)} "
+            f"| {', '.join(str(r['epochs']) for r in results)} |"
         )
-        print(f"[{number}/{len(jobs)}] {label} h={h} done", file=sys.stderr, flush=True)
-
-    defaults = RunConfig()
-    m, t, w = defaults.model, defaults.train, defaults.window
-    print("\n".join(lines))
+        for name in ("naive", "seasonal_naive"):
+            if name in first:
+                b = first[name]
+                print(
+                    f"| {number} | | | {name.replace('_', ' ')} | {b['smape']:.2f} | "
+                    f"{b['mape']:.2f} | {b['mase']:.3f} | | | |"
+                )
+        for name, pub in case.get("published", {}).items():
+            cells = [f"{pub[k]:.2f}" if k in pub else "" for k in ("smape", "mape")]
+            mase = f"{pub['mase']:.3f}" if "mase" in pub else ""
+            print(f"| {number} | | | {name} (published) | {cells[0]} | {cells[1]} | {mase} | | | |")
+        c = first["counts"]
+        opts = " ".join(
+            f"--{k.replace('_', '-')} {','.join(v) if isinstance(v, list) else v}"
+            for k, v in options.items()
+        )
+        notes.append(
+            f"{number}. {case['name']}: `rnncli train {opts}`; seeds {args.seeds}; windows "
+            f"{c['train']} train / {c['val']} val / {c['test']} test; negative forecasts: "
+            f"{first['negative']}"
+        )
+        print(f"[{number}/{len(cases)}] {case['name']} h={h} done", file=sys.stderr, flush=True)
     print()
     print(
-        "Held-out test windows, original units. MAE / naive < 1: better than the naive "
-        "forecast. Model rows with several seeds: mean (min–max). epochs (best): epochs run "
-        "and the epoch whose weights were kept, per seed."
+        "Model rows: median over seeds (min–max). Forecast cases score `rnncli predict` "
+        "from the end of the training rows against the held-out rows, averaged over series; "
+        "held-out cases are the test-part metrics `rnncli train` reports."
     )
-    print(
-        f"All other options are rnncli's defaults: cell {m.cell}, units {m.units}, layers "
-        f"{m.layers}, normalize {w.normalize}, scale {w.scale}, optimizer {t.optimizer}, "
-        f"learning_rate {t.learning_rate:g}, loss {t.loss}, epochs {t.epochs}, batch_size "
-        f"{t.batch_size}, patience {t.patience}, clipnorm {t.clipnorm}, val_size "
-        f"{w.val_size:g} unless given (early stopping on val_loss; on the training loss when "
-        "there are no validation windows)."
-    )
-    print()
     for line in notes:
         print(line)
-    return status
+    return 0
 
 
 if __name__ == "__main__":

@@ -88,6 +88,7 @@ class FitSummary:
     stopped_early: bool
     seconds: float
     interrupted: bool = False
+    refit: bool = False  # the saved networks were refitted on every window (--refit)
 
 
 @dataclass(frozen=True)
@@ -482,6 +483,7 @@ def parse(meta: Any, path: Path) -> ModelCard:
             bool(r.get(fit, "stopped_early", bool, "fit")),
             float(r.get(fit, "seconds", float, "fit")),
             bool(meta.get("interrupted", False)),
+            bool(fit.get("refit", False)),
         ),
         params=int(r.get(meta, "params", int)),
         device=str(meta.get("device", "")),

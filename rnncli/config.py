@@ -96,6 +96,8 @@ class TrainSpec:
     # units MASE scores; equal = 1 / windows of its series; none = 1
     series_weight: Literal["scaled", "equal", "none"] = "scaled"
     ensemble: int = 1  # members trained with seeds seed, seed+1, ...; forecasts: their median
+    # after scoring the held-out parts, retrain on every window for the epochs validation chose
+    refit: bool = True
 
 
 SPEC_CLASSES: tuple[type, ...] = (DataSpec, WindowSpec, ModelSpec, TrainSpec)

@@ -216,7 +216,8 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         )
         target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
         ordinal = step_ordinals(s.time, panel.freq)
-        transform = _fit_transform(target[: n_train + lag], ordinal[: n_train + lag], spec, name)
+        fitted = n_train + n_val + lag  # the transform sees every row before the test part
+        transform = _fit_transform(target[:fitted], ordinal[:fitted], spec, name)
         base = transform.forward(target, ordinal)
         values = np.concatenate([base, s.values[:, n_targets:]], axis=1)
         time = s.time

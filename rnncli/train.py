@@ -15,7 +15,7 @@ import numpy as np
 
 from rnncli import modeldir, scoring
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
-from rnncli.config import RunConfig, auto_batch_size, build_config
+from rnncli.config import RunConfig, TrainSpec, auto_batch_size, build_config
 from rnncli.data import Panel, format_time, load_panel, series_digest
 from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
 from rnncli.engine.ensemble import member_prefix
@@ -209,10 +209,8 @@ def train(
     x_check, _y, mask_check = _arrays(ds, val_idx if len(val_idx) else train_idx, w.normalize)
     if on_start is not None:
         on_start()
-    members: list[Member] = []
-    for k in range(t.ensemble):
-        if t.ensemble > 1:
-            note(f"member {k + 1} of {t.ensemble} (seed {t.seed + k})")
+
+    def train_member(k: int, data: Any, val: Any, spec: TrainSpec) -> Member:
         seed_everything(t.seed + k)
         model = build_model(
             m,
@@ -223,13 +221,19 @@ def train(
             masked=masked,
             right_padded=w.pad == "post",
         )
-        compile_model(model, t)
-        result = fit(model, train_data, val, t, on_epoch)
+        compile_model(model, spec)
+        result = fit(model, data, val, spec, on_epoch)
         arrays = export_weights(model, network)
         engine = NumpyEngine(network, arrays)
         diff = check_parity(KerasEngine(model), engine, x_check, mask_check if masked else None)
-        members.append(Member(model, arrays, engine, result, diff))
-        if result.interrupted:
+        return Member(model, arrays, engine, result, diff)
+
+    members: list[Member] = []
+    for k in range(t.ensemble):
+        if t.ensemble > 1:
+            note(f"member {k + 1} of {t.ensemble} (seed {t.seed + k})")
+        members.append(train_member(k, train_data, val, t))
+        if members[-1].result.interrupted:
             break
     ensemble = MedianEngine([member.engine for member in members])
 
@@ -254,7 +258,30 @@ def train(
             season=season,
             targets=list(spec["columns"]["targets"]),
         )
-    result = _summary([member.result for member in members])
+    fits = [member.result for member in members]
+    held_out = len(val_idx) + len(test_idx)
+    refit = t.refit and held_out > 0 and not any(mb.result.interrupted for mb in members)
+    if refit:
+        # the final networks learn from every window, the most recent ones included, for
+        # the epochs that validation chose; the scores and intervals above stay those of the
+        # networks that never saw the held-out parts
+        every = inputs(np.arange(len(ds.x)))
+        note(f"refit on all {len(ds.x)} windows for the epochs validation chose")
+        refitted = []
+        for k, member in enumerate(members):
+            epochs = max(member.result.best_epoch, 1)
+            again = dataclasses.replace(t, epochs=epochs, patience=0)
+            refitted.append(train_member(k, every, None, again))
+            if refitted[-1].result.interrupted:
+                break
+        if len(refitted) == len(members) and not refitted[-1].result.interrupted:
+            members = refitted
+            for fitted, later in zip(fits, refitted, strict=True):
+                fitted.seconds += later.result.seconds
+        else:
+            refit = False
+            note("Warning: refit interrupted: the networks trained before it are saved")
+    result = _summary(fits)  # the fits that validation watched (history.csv)
     params = sum(int(member.model.count_params()) for member in members)
     c = spec["columns"]
     card = ModelCard(
@@ -275,6 +302,7 @@ def train(
             result.stopped_early,
             round(result.seconds, 3),
             result.interrupted,
+            refit,
         ),
         params=params,
         device=device,

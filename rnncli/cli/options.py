@@ -326,6 +326,16 @@ SeriesWeightOpt = Annotated[
     ),
 ]
 
+RefitOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--refit/--no-refit",
+        help="After scoring the validation and test parts, retrain on every window for the "
+        "epochs validation chose, so the saved model knows the latest data [default: refit].",
+        rich_help_panel=TRAIN_PANEL,
+    ),
+]
+
 EnsembleOpt = Annotated[
     int | None,
     opt(
