@@ -23,6 +23,21 @@ TINY = {  # a model small enough to train in a couple of seconds
 }
 
 
+# The fixed choices of tests that compute by hand what a model sees (scaled windows, split
+# sizes, the recorded test scores), instead of the automatic defaults (look-back from the
+# season, padded short histories, horizon-sized parts, log, deseasonalisation, mean-|value|
+# scaling, a refit on every window after scoring). min_look_back equal to the look-back means
+# no padded windows.
+PLAIN = {
+    "val_size": 0.1,
+    "test_size": 0.1,
+    "scale": "standard",
+    "transform": "none",
+    "deseasonalize": "none",
+    "refit": False,
+}
+
+
 def tiny_config(**changes: object):
     from rnncli.config import build_config
 
@@ -38,18 +53,23 @@ def sample() -> Path:
 
 @pytest.fixture(scope="session")
 def air_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An LSTM trained on AirPassengers (monthly, one series): a complete model directory."""
+    """An LSTM trained on AirPassengers (monthly, one series): a complete model directory.
+
+    Look-back 12 without padding, standard scaling, no transform, no refit (PLAIN): tests
+    rebuild its windows by hand and rescore its recorded test part."""
     from rnncli import train as pipeline
 
     out = tmp_path_factory.mktemp("models") / "air"
     csv = SAMPLE / "airpassengers.csv"
-    pipeline.train(tiny_config(), str(csv), str(csv), out, note=lambda _m: None)
+    run = tiny_config(**PLAIN, min_look_back=TINY["look_back"])  # unpadded, standard scaling
+    pipeline.train(run, str(csv), str(csv), out, note=lambda _m: None)
     return out
 
 
 @pytest.fixture(scope="session")
 def panel_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A GRU trained on the ragged employment panel, with padded and masked windows."""
+    """A GRU trained on the ragged employment panel, with padded and masked windows; parts,
+    scaling and transforms automatic (logged and deseasonalised monthly series)."""
     from rnncli import train as pipeline
 
     out = tmp_path_factory.mktemp("models") / "panel"

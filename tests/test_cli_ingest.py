@@ -28,6 +28,17 @@ PANEL = str(SAMPLE / "employment_panel.csv")
 runner = CliRunner(env={"RNNCLI_DEBUG": None, "NO_COLOR": "1"})
 
 
+def pinned(look_back: int = 30) -> list[str]:
+    """Flags for the fixed windows and plain scaling these tests count by hand (not the
+    automatic defaults: look-back from the season, padded short histories, horizon-sized
+    parts, log and deseasonalisation, mean-|value| scaling)."""
+    return [
+        *("--look-back", str(look_back), "--min-look-back", str(look_back)),
+        *("--val-size", "0.1", "--test-size", "0.1", "--scale", "standard"),
+        *("--transform", "none", "--deseasonalize", "none"),
+    ]
+
+
 def ingest(*args: str, input: str | bytes | None = None):
     return runner.invoke(app, ["ingest", *args], input=input)
 
@@ -67,7 +78,7 @@ def days(values: list[str]) -> str:
 
 
 def test_prices_table() -> None:
-    result = ingest(PRICES)
+    result = ingest(PRICES, *pinned())
     ok(result)
     assert result.stderr.splitlines() == [
         "time column: Date",
@@ -85,7 +96,7 @@ def test_prices_table() -> None:
 
 
 def test_prices_json() -> None:
-    result = ingest(PRICES, "-f", "json")
+    result = ingest(PRICES, *pinned(), "-f", "json")
     ok(result)
     data = json.loads(result.stdout)
     assert data["shapes"] == {"x": [720, 30, 1], "y": [720, 1, 1], "mask": None}
@@ -107,7 +118,7 @@ def test_prices_json() -> None:
 
 
 def test_prices_csv_format() -> None:
-    result = ingest(PRICES, "--format", "csv", "--look-back", "10", "--horizon", "5")
+    result = ingest(PRICES, "--format", "csv", *pinned(10), "--horizon", "5")
     ok(result)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["split"] for r in rows] == ["train", "val", "test", "unused"]
@@ -131,7 +142,7 @@ def test_json_shapes_follow_the_options() -> None:
 
 def test_out_writes_a_loadable_npz(tmp_path: Path) -> None:
     path = tmp_path / "w" / "prices.npz"
-    result = ingest(PRICES, "--out", str(path), "-f", "json")
+    result = ingest(PRICES, *pinned(), "--out", str(path), "-f", "json")
     ok(result)
     assert f"wrote {path}" in result.stderr
     assert json.loads(result.stdout)["out"] == str(path)
@@ -153,7 +164,7 @@ def test_out_writes_a_loadable_npz(tmp_path: Path) -> None:
 def test_stdin(tmp_path: Path) -> None:
     text = (SAMPLE / "airpassengers.csv").read_text()
     path = tmp_path / "air.npz"
-    result = ingest("-", "--look-back", "12", "-o", str(path), input=text)
+    result = ingest("-", *pinned(12), "-o", str(path), input=text)
     ok(result)
     assert "time column: month" in result.stderr
     assert "target: passengers" in result.stderr
@@ -164,9 +175,7 @@ def test_stdin(tmp_path: Path) -> None:
 
 
 def test_panel_with_skip_short_and_padding() -> None:
-    result = ingest(
-        PANEL, "--id-col", "series_id", "--look-back", "300", "--skip-short", "-f", "json"
-    )
+    result = ingest(PANEL, "--id-col", "series_id", *pinned(300), "--skip-short", "-f", "json")
     ok(result)
     assert "Warning: skipped series CEU2023800101 (225 steps)" in result.stderr
     assert "series: 6 (by series_id)" in result.stderr
@@ -303,7 +312,7 @@ def test_unsorted_timestamps(tmp_path: Path) -> None:
 
 
 def test_look_back_larger_than_the_data() -> None:
-    result = ingest(AIR, "--look-back", "500")
+    result = ingest(AIR, *pinned(500))
     line = one_error(result)
     assert line.startswith("Error: the series has 144 time steps")
     assert "look-back 500 + horizon 1 = 501" in line
@@ -311,7 +320,7 @@ def test_look_back_larger_than_the_data() -> None:
 
 
 def test_look_back_larger_than_one_panel_series() -> None:
-    line = one_error(ingest(PANEL, "--id-col", "series_id", "--look-back", "300"))
+    line = one_error(ingest(PANEL, "--id-col", "series_id", *pinned(300)))
     assert "series 'CEU2023800101' has 225 time steps" in line
 
 
@@ -358,7 +367,9 @@ def test_stdin_from_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_too_large_split() -> None:
-    assert "nothing left to train on" in one_error(ingest(AIR, "--val-size", "140"))
+    # val 140 + test 14 (10 %) of 144 steps
+    line = one_error(ingest(AIR, "--val-size", "140", "--test-size", "0.1"))
+    assert "nothing left to train on after val 140 + test 14" in line
     assert "--val-size 2.5" in one_error(ingest(AIR, "--val-size", "2.5"))
 
 

@@ -16,11 +16,15 @@ from rnncli.config import (
     OPTION_TYPES,
     ConfigError,
     RunConfig,
+    WindowSpec,
+    auto_batch_size,
+    auto_look_back,
     build_config,
     dump_yaml,
     load_yaml,
     merge,
     replace,
+    resolve_window,
 )
 
 
@@ -55,12 +59,15 @@ def test_unknown_key_is_named_and_valid_ones_listed() -> None:
     [
         ({"units": "4"}, "option 'units' must be int, got '4'"),
         ({"epochs": True}, "option 'epochs' must be int, got True"),
-        ({"look_back": 30.0}, "option 'look_back' must be int, got 30.0"),
+        ({"look_back": 30.0}, "option 'look_back' must be int or null, got 30.0"),
         ({"dropout": "0.1"}, "option 'dropout' must be float, got '0.1'"),
         ({"clipnorm": "x"}, "option 'clipnorm' must be float or null, got 'x'"),
         ({"min_look_back": "3"}, "option 'min_look_back' must be int or null, got '3'"),
         ({"bidirectional": "yes"}, "option 'bidirectional' must be bool, got 'yes'"),
-        ({"scale": "log"}, "option 'scale' must be 'standard' | 'minmax' | 'none', got 'log'"),
+        (
+            {"scale": "log"},
+            "option 'scale' must be 'auto' | 'standard' | 'minmax' | 'none', got 'log'",
+        ),
         ({"cell": "transformer"}, "option 'cell' must be 'simple_rnn' | 'lstm' | 'gru'"),
         ({"target": [1]}, "option 'target' must be list of str, got [1]"),
         ({"time_col": 3}, "option 'time_col' must be str or null, got 3"),
@@ -124,9 +131,42 @@ def test_min_look_back_must_not_exceed_look_back() -> None:
     with pytest.raises(ConfigError) as info:
         build_config({"look_back": 12, "min_look_back": 13})
     assert str(info.value) == "option 'min_look_back' (13) must not exceed 'look_back' (12)"
-    # against the default look-back (30) too
-    with pytest.raises(ConfigError, match="'min_look_back' \\(31\\)"):
-        build_config({"min_look_back": 31})
+    # the automatic look-back is decided from the data, so any min look-back is accepted
+    # here; resolve_window caps it at the look-back it decides (15 = ceil(1.25 x 12))
+    window = build_config({"min_look_back": 31}).window
+    assert (window.look_back, window.min_look_back) == (None, 31)
+    decided = resolve_window(window, 12)
+    assert (decided.look_back, decided.min_look_back, decided.season) == (15, 15, 12)
+
+
+@pytest.mark.parametrize(
+    ("horizon", "season", "expected"),
+    # ceil(1.25 x max(horizon, season)), at least 2
+    [(1, 1, 2), (1, 5, 7), (3, 12, 15), (24, 12, 30), (6, 4, 8), (8, 1, 10), (1, 52, 65)],
+)
+def test_auto_look_back(horizon: int, season: int, expected: int) -> None:
+    assert auto_look_back(horizon, season) == expected
+
+
+@pytest.mark.parametrize(
+    ("windows", "expected"),
+    # windows // 8, between 8 and 128
+    [(0, 8), (63, 8), (64, 8), (72, 9), (100, 12), (1023, 127), (1024, 128), (10**6, 128)],
+)
+def test_auto_batch_size(windows: int, expected: int) -> None:
+    assert auto_batch_size(windows) == expected
+
+
+def test_resolve_window() -> None:
+    # all automatic: the look-back from horizon and season, min look-back 1, the season kept
+    w = resolve_window(WindowSpec(horizon=3), 12)
+    assert (w.look_back, w.min_look_back, w.season, w.horizon) == (15, 1, 12, 3)
+    assert (w.val_size, w.test_size) == (None, None)  # decided per series (dataset.part_sizes)
+    # explicit values are kept
+    w = resolve_window(WindowSpec(look_back=30, min_look_back=30, horizon=3), 12)
+    assert (w.look_back, w.min_look_back) == (30, 30)
+    w = resolve_window(WindowSpec(look_back=30), 1)
+    assert (w.look_back, w.min_look_back, w.season) == (30, 1, 1)
 
 
 @pytest.mark.parametrize(

@@ -39,8 +39,25 @@ def make_panel(*series: tuple[str, np.ndarray], n_targets: int = 1) -> Panel:
     return Panel("test.csv", columns, tuple(items), None, ())
 
 
+def pinned(**kw) -> WindowSpec:
+    """A window spec with the fixed choices these tests count by hand, instead of the automatic
+    defaults: look-back 30 and no padding (min look-back = look-back), val and test 10 % each,
+    standard scaling, no log, no deseasonalisation."""
+    options = {
+        "look_back": 30,
+        "val_size": 0.1,
+        "test_size": 0.1,
+        "scale": "standard",
+        "transform": "none",
+        "deseasonalize": "none",
+        **kw,
+    }
+    options.setdefault("min_look_back", options["look_back"])
+    return WindowSpec(**options)
+
+
 def spec(**kw) -> WindowSpec:
-    return WindowSpec(**{"scale": "none", **kw})
+    return pinned(**{"scale": "none", **kw})
 
 
 # ---- splits ------------------------------------------------------------------------------------
@@ -133,7 +150,7 @@ def test_no_training_window() -> None:
 
 def test_datetime_target_time_from_csv() -> None:
     p = load_panel(SAMPLE / "airpassengers.csv", DataSpec(), "air")
-    ds = build(p, WindowSpec(look_back=12, horizon=3, val_size=12, test_size=12))
+    ds = build(p, pinned(look_back=12, horizon=3, val_size=12, test_size=12))
     assert ds.target_time.dtype == np.dtype("datetime64[ns]")
     assert ds.target_time.shape == (len(ds.x), 3)
     test = ds.target_time[ds.part(TEST)]
@@ -151,7 +168,7 @@ RAW = np.array([3.0, 5.0, 4.0, 8.0, 10.0, 6.0, 7.0, 20.0, 30.0, 40.0])  # train 
 
 
 def test_standard_scaling_uses_train_rows_only() -> None:
-    ds = build(make_panel(("s", RAW)), WindowSpec(look_back=2, val_size=2, test_size=2))
+    ds = build(make_panel(("s", RAW)), pinned(look_back=2, val_size=2, test_size=2))
     train = [3.0, 5.0, 4.0, 8.0, 10.0, 6.0]
     mean = sum(train) / 6  # 6.0
     std = (sum((v - mean) ** 2 for v in train) / 6) ** 0.5  # population std: sqrt(34/6)
@@ -164,16 +181,14 @@ def test_standard_scaling_uses_train_rows_only() -> None:
 
 
 def test_minmax_scaling_uses_train_rows_only() -> None:
-    ds = build(
-        make_panel(("s", RAW)), WindowSpec(look_back=2, val_size=2, test_size=2, scale="minmax")
-    )
+    ds = build(make_panel(("s", RAW)), pinned(look_back=2, val_size=2, test_size=2, scale="minmax"))
     np.testing.assert_allclose(ds.scaler.center, [[3.0]])
     np.testing.assert_allclose(ds.scaler.scale, [[7.0]])  # 10 - 3
     np.testing.assert_allclose(ds.x[0, :, 0], [0.0, 2 / 7], rtol=1e-6)
 
 
 def test_changing_the_test_part_does_not_change_the_scaler() -> None:
-    ws = WindowSpec(look_back=2, val_size=2, test_size=2)
+    ws = pinned(look_back=2, val_size=2, test_size=2)
     a = build(make_panel(("s", RAW)), ws)
     changed = RAW.copy()
     changed[-2:] = [-1e6, 1e6]
@@ -201,7 +216,7 @@ def test_constant_training_part_has_unit_scale() -> None:
 def test_per_series_scaling_in_a_panel() -> None:
     a = np.arange(20, dtype=np.float64)
     b = 1000 + 10 * np.arange(20, dtype=np.float64)
-    ds = build(make_panel(("a", a), ("b", b)), WindowSpec(look_back=3, val_size=4, test_size=4))
+    ds = build(make_panel(("a", a), ("b", b)), pinned(look_back=3, val_size=4, test_size=4))
     np.testing.assert_allclose(ds.scaler.center[:, 0], [a[:12].mean(), b[:12].mean()])
     np.testing.assert_allclose(ds.scaler.scale[:, 0], [a[:12].std(), b[:12].std()])
     # an affine copy of a series scales to the same windows
@@ -217,7 +232,7 @@ def test_inverse_targets_round_trips() -> None:
     b = rng.normal(-3, 0.1, size=(25, 2)) * [1, 100]
     ds = build(
         make_panel(("a", a), ("b", b), n_targets=2),
-        WindowSpec(look_back=4, horizon=3, val_size=0.2, test_size=0.2),
+        pinned(look_back=4, horizon=3, val_size=0.2, test_size=0.2),
     )
     assert ds.y.shape[1:] == (3, 2)
     raw = np.concatenate([a, b])
@@ -228,7 +243,7 @@ def test_inverse_targets_round_trips() -> None:
 
 def test_inverse_targets_with_extra_inputs() -> None:
     vals = np.stack([np.arange(12.0) * 3, np.arange(12.0) ** 2], axis=1)  # target, feature
-    ds = build(make_panel(("s", vals)), WindowSpec(look_back=2, val_size=0, test_size=0))
+    ds = build(make_panel(("s", vals)), pinned(look_back=2, val_size=0, test_size=0))
     assert ds.x.shape[2] == 2
     assert ds.y.shape[2] == 1
     back = ds.scaler.inverse_targets(ds.y, ds.series)
@@ -311,7 +326,7 @@ def test_without_min_look_back_the_look_back_is_required() -> None:
 
 def test_sample_panel_ragged() -> None:
     p = load_panel(SAMPLE / "employment_panel.csv", DataSpec(id_col="series_id"), "panel")
-    ds = build(p, WindowSpec(look_back=300, min_look_back=24, horizon=12))
+    ds = build(p, pinned(look_back=300, min_look_back=24, horizon=12))
     assert len(ds.series_ids) == 6
     assert ds.mask is not None
     short = ds.series_ids.index("CEU2023800101")  # 225 rows < 300 + 12
@@ -328,8 +343,8 @@ def test_sample_panel_ragged() -> None:
 
 def _ragged():
     p = make_panel(("long", np.arange(1, 21)), ("short", np.arange(1, 6)))
-    ws = WindowSpec(look_back=4, horizon=2, min_look_back=2, val_size=0.2, test_size=0.2)
-    return p, ws, build(p, ws)
+    ws = pinned(look_back=4, horizon=2, min_look_back=2, val_size=0.2, test_size=0.2)
+    return p, build(p, ws)
 
 
 def assert_same(a, b) -> None:
@@ -349,9 +364,9 @@ def assert_same(a, b) -> None:
 
 
 def test_npz_round_trip_with_mask(tmp_path: Path) -> None:
-    p, ws, ds = _ragged()
+    p, ds = _ragged()
     assert ds.mask is not None
-    sd = spec_dict(p, ws, ds)
+    sd = spec_dict(p, ds)
     path = tmp_path / "sub" / "w.npz"
     save_npz(path, ds, sd)
     assert sorted(f.name for f in path.parent.iterdir()) == ["w.npz"]  # no temporary left
@@ -368,10 +383,10 @@ def test_npz_round_trip_with_mask(tmp_path: Path) -> None:
 
 def test_npz_round_trip_datetimes_no_mask(tmp_path: Path) -> None:
     p = load_panel(SAMPLE / "airpassengers.csv", DataSpec(), "air")
-    ws = WindowSpec(look_back=12, horizon=2)
+    ws = pinned(look_back=12, horizon=2)
     ds = build(p, ws)
     path = tmp_path / "air.npz"
-    save_npz(path, ds, spec_dict(p, ws, ds))
+    save_npz(path, ds, spec_dict(p, ds))
     back, spec_back = load_npz(path)
     assert_same(ds, back)
     assert back.target_time.dtype == np.dtype("datetime64[ns]")
@@ -382,17 +397,17 @@ def test_npz_round_trip_datetimes_no_mask(tmp_path: Path) -> None:
 
 
 def test_npz_overwrites(tmp_path: Path) -> None:
-    p, ws, ds = _ragged()
+    p, ds = _ragged()
     path = tmp_path / "w.npz"
     path.write_bytes(b"old")
-    save_npz(path, ds, spec_dict(p, ws, ds))
+    save_npz(path, ds, spec_dict(p, ds))
     assert load_npz(path)[0].x.shape == ds.x.shape
 
 
 def _bad_files(tmp_path: Path) -> dict[str, Path]:
-    p, ws, ds = _ragged()
+    p, ds = _ragged()
     good = tmp_path / "good.npz"
-    save_npz(good, ds, spec_dict(p, ws, ds))
+    save_npz(good, ds, spec_dict(p, ds))
     files = {
         "garbage": b"this is not a zip file at all",
         "empty": b"",

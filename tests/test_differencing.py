@@ -49,7 +49,15 @@ def test_differenced_windows_by_hand() -> None:
     n, lag, lb, h = 40, 3, 5, 2
     panel = squares_panel(n)
     spec = WindowSpec(
-        look_back=lb, horizon=h, val_size=4, test_size=6, scale="standard", difference=lag
+        look_back=lb,
+        min_look_back=lb,  # no padded windows: every window is a plain slice of d
+        horizon=h,
+        val_size=4,
+        test_size=6,
+        scale="standard",
+        transform="none",
+        deseasonalize="none",
+        difference=lag,
     )
     ds = build(panel, spec)
     t = np.arange(n, dtype=np.float64)
@@ -103,10 +111,26 @@ def _score(ds, y, idx, insample):
 
 
 @pytest.mark.parametrize("horizon", [2, 6])
-def test_perfect_forecast_scores_zero_and_baselines_match(horizon: int) -> None:
-    spec = WindowSpec(look_back=8, horizon=horizon, val_size=0.2, test_size=0.25)
+@pytest.mark.parametrize(
+    "transform",
+    [
+        {"scale": "standard", "transform": "none", "deseasonalize": "none"},
+        # the automatic defaults, with the season given: log, deseasonalised, then differenced
+        {"season": M},
+    ],
+    ids=["plain", "log-deseasonalized"],
+)
+def test_perfect_forecast_scores_zero_and_baselines_match(horizon: int, transform: dict) -> None:
+    spec = WindowSpec(
+        look_back=8, min_look_back=8, horizon=horizon, val_size=0.2, test_size=0.25, **transform
+    )
     diff = build(PANEL, WindowSpec(**{**spec.__dict__, "difference": M}))
     plain = build(PANEL, spec)
+    assert diff.transforms is not None
+    if "season" in transform:  # every series logged and deseasonalised (positive, 2+ seasons)
+        assert all(t.log == (True,) and len(t.season[0]) == M for t in diff.transforms)
+    else:
+        assert all(t.is_identity for t in diff.transforms)
     idx = diff.part(TEST)
     insample = evaluation.insample_targets(diff.originals, diff.sizes["train"])
     for i, s in enumerate(PANEL.series):  # MASE in-sample: the original training part
@@ -149,7 +173,10 @@ def test_too_short_counts_the_lag() -> None:
     from rnncli.errors import DataError
 
     with pytest.raises(DataError, match="difference 30"):
-        build(squares_panel(40), WindowSpec(look_back=8, horizon=3, difference=30))
+        build(
+            squares_panel(40),
+            WindowSpec(look_back=8, min_look_back=8, horizon=3, difference=30),
+        )
 
 
 def test_config_rejects_a_zero_lag_and_old_windows_load() -> None:

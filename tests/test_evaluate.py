@@ -22,7 +22,14 @@ from rnncli.dataset import TEST, build
 
 H, M = 2, 4  # horizon, season
 SPEC = WindowSpec(
-    look_back=20, horizon=H, min_look_back=4, val_size=0.2, test_size=0.25, scale="standard"
+    look_back=20,
+    horizon=H,
+    min_look_back=4,
+    val_size=0.2,
+    test_size=0.25,
+    scale="standard",
+    transform="none",  # the hand computations below scale the raw values
+    deseasonalize="none",
 )
 METHODS = ("model", "naive", "seasonal_naive")
 

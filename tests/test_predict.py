@@ -1,8 +1,9 @@
 """`rnncli predict`: time stamps, windows, recursion, intervals, panels, output and errors.
 
 The TensorFlow tests reuse the session models of conftest.py (air_model: monthly LSTM,
-look-back 12, horizon 3; panel_model: GRU on the ragged employment panel, look-back 240,
-min look-back 24, masked) and train one more tiny model with features (electricity, pad=pre).
+look-back 12 unpadded, horizon 3, standard scaling; panel_model: GRU on the ragged employment
+panel, look-back 240, min look-back 24, masked, automatic parts and transforms) and train one
+more tiny model with features (electricity, pad=pre).
 """
 
 from __future__ import annotations
@@ -332,7 +333,7 @@ def test_panel_unknown_series(panel) -> None:
 
 @pytest.fixture(scope="module")
 def elec(tmp_path_factory: pytest.TempPathFactory):
-    from conftest import tiny_config
+    from conftest import PLAIN, tiny_config
 
     from rnncli import train as pipeline
 
@@ -340,6 +341,7 @@ def elec(tmp_path_factory: pytest.TempPathFactory):
     csv = out.parent / "elec.csv"  # the last 400 days are enough for a tiny model
     pd.read_csv(ELEC).iloc[-400:].to_csv(csv, index=False)
     run = tiny_config(
+        **PLAIN,  # standard scaling, no log: a test scales a window by hand
         target=["demand_mwh"],
         features=["max_temp_c", "holiday"],
         look_back=14,
