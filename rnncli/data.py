@@ -281,13 +281,14 @@ def load_panel(source: str | Path | IO[str], spec: DataSpec, label: str) -> Pane
         time = np.arange(len(kept), dtype=np.int64)
     lines = kept.index.to_numpy() + 2
     array = values.to_numpy(dtype=np.float64)
+    groups: list[tuple[str | None, np.ndarray]]
     if columns.id_col is None:
         groups = [(None, np.arange(len(kept)))]
-    else:
+    else:  # rows of each id, ids in order of first appearance (one sort, not ids x rows)
         ids = kept[columns.id_col].astype(str).to_numpy()
-        uniq, first = np.unique(ids, return_index=True)
-        order = uniq[np.argsort(first)]
-        groups = [(sid, np.flatnonzero(ids == sid)) for sid in order]
+        uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        rows_by = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
+        groups = [(str(uniq[i]), rows_by[i]) for i in np.argsort(first)]
     series = []
     for sid, rows in groups:
         _check_order(time[rows], lines[rows], label, sid)

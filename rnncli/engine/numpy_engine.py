@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from rnncli.engine import NetworkSpec, weight_shapes
 from rnncli.errors import ArtifactError, DataError
@@ -319,11 +320,14 @@ class NumpyEngine:
         x, mask = self._inputs(x, mask)
         n = len(x)
         out = np.empty((n, spec.horizon * spec.n_targets), dtype=_F32)
-        for start in range(0, n, self.block_rows):
-            stop = min(start + self.block_rows, n)
-            m = None if mask is None else mask[start:stop]
-            last = self._recurrent(x[start:stop], m, None)
-            np.matmul(last.T, self._head_kernel, out=out[start:stop])
+        # one BLAS thread: each step's matmul is small, and OpenBLAS's threads spin waiting
+        # for each other (3x slower here, far worse on a busy machine: bench/bench_predict.py)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, n, self.block_rows):
+                stop = min(start + self.block_rows, n)
+                m = None if mask is None else mask[start:stop]
+                last = self._recurrent(x[start:stop], m, None)
+                np.matmul(last.T, self._head_kernel, out=out[start:stop])
         out += self._head_bias
         return out.reshape(n, spec.horizon, spec.n_targets)
 
