@@ -142,10 +142,10 @@ class Dataset:
     lag: int = 0
     spec: WindowSpec | None = None  # the window spec as decided (automatic values resolved)
     # per series: its targets in the transformed space (log, deseasonalised), its transform
-    # and the step ordinal of its first row (`timestamps.step_ordinals`: the seasonal phase)
+    # and the step ordinal of each row (`timestamps.step_ordinals`: the seasonal phase)
     base: list[np.ndarray] | None = None
     transforms: list[TargetTransform] | None = None
-    ordinal0: np.ndarray | None = None
+    ordinals: list[np.ndarray] | None = None
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
@@ -160,7 +160,7 @@ class Dataset:
             self.lag,
             self.base,
             self.transforms,
-            self.ordinal0,
+            self.ordinals,
         )
 
     def original_targets(self, idx: np.ndarray) -> np.ndarray:
@@ -190,7 +190,7 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
     originals: list[np.ndarray] = []
     bases: list[np.ndarray] = []
     transforms: list[TargetTransform] = []
-    ordinals: list[int] = []
+    ordinals: list[np.ndarray] = []
     parts: list[tuple[np.ndarray, ...]] = []
     ids: list[str] = []
     centers, scales, skipped = [], [], []
@@ -248,7 +248,7 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         originals.append(target)
         bases.append(base)
         transforms.append(transform)
-        ordinals.append(int(ordinal[0]))
+        ordinals.append(ordinal)
         parts.append((x, y, mask, np.full(len(at), index, np.int32), split, time[steps], at))
     if not parts:
         raise DataError("no series is long enough for the look-back and horizon")
@@ -274,7 +274,7 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         spec,
         bases,
         transforms,
-        np.array(ordinals, dtype=np.int64),
+        ordinals,
     )
     if ds.counts()["train"] == 0:
         raise DataError(
@@ -304,7 +304,7 @@ def _fit_transform(
 def spec_dict(panel: Panel, ds: Dataset) -> dict[str, Any]:
     """Everything later commands need to read the windows back and undo the scaling."""
     c = panel.columns
-    assert ds.spec is not None and ds.transforms is not None and ds.ordinal0 is not None
+    assert ds.spec is not None and ds.transforms is not None
     return {
         "source": panel.source,
         "columns": {
@@ -317,8 +317,7 @@ def spec_dict(panel: Panel, ds: Dataset) -> dict[str, Any]:
         "window": asdict(ds.spec),
         "scaler": ds.scaler.to_dict(ds.series_ids),
         "transforms": [
-            {"log": list(t.log), "season": [list(v) for v in t.season], "ordinal0": int(o)}
-            for t, o in zip(ds.transforms, ds.ordinal0, strict=True)
+            {"log": list(t.log), "season": [list(v) for v in t.season]} for t in ds.transforms
         ],
         "sizes": ds.sizes,
         "counts": ds.counts(),
@@ -339,6 +338,8 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
         # the original targets of all series, end to end, and where each one starts
         "orig_values": np.concatenate(ds.orig) if ds.orig else np.zeros((0, ds.y.shape[-1])),
         "orig_starts": np.cumsum([0] + [len(o) for o in ds.orig]),
+        # the step ordinal of each of those rows (the seasonal phase)
+        "orig_ordinals": np.concatenate(ds.ordinals) if ds.ordinals else np.zeros(0, np.int64),
     }
     if ds.mask is not None:
         arrays["mask"] = ds.mask
@@ -356,10 +357,16 @@ def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             spec = json.loads(str(f["spec"]))
             ids = [str(s) for s in f["series_ids"]]
-            orig: list[np.ndarray] = []
-            if "orig_values" in f:
-                values, starts = f["orig_values"], f["orig_starts"]
-                orig = [values[a:b] for a, b in itertools.pairwise(starts)]
+            values, starts, ordinal = f["orig_values"], f["orig_starts"], f["orig_ordinals"]
+            orig = [values[a:b] for a, b in itertools.pairwise(starts)]
+            ordinals = [ordinal[a:b] for a, b in itertools.pairwise(starts)]
+            transforms = [
+                TargetTransform(tuple(t["log"]), tuple(tuple(v) for v in t["season"]))
+                for t in spec["transforms"]
+            ]
+            # the targets in the transformed space, as `build` made them (for --difference
+            # and the series weights)
+            base = [t.forward(v, o) for t, v, o in zip(transforms, orig, ordinals, strict=True)]
             ds = Dataset(
                 f["x"],
                 f["y"],
@@ -375,12 +382,9 @@ def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:
                 orig,
                 int(spec["window"].get("difference") or 0),
                 WindowSpec(**spec["window"]),
-                None,
-                [
-                    TargetTransform(tuple(t["log"]), tuple(tuple(v) for v in t["season"]))
-                    for t in spec["transforms"]
-                ],
-                np.array([t["ordinal0"] for t in spec["transforms"]], dtype=np.int64),
+                base,
+                transforms,
+                ordinals,
             )
     except FileNotFoundError:
         raise DataError(f"file '{path}' not found") from None

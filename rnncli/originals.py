@@ -26,11 +26,11 @@ class Originals:
     scale: np.ndarray  # (n_series, n_inputs)
     lag: int = 0  # --difference: network row r is original row r + lag
     # per series: targets in the transformed space (log, deseasonalised; None: the originals),
-    # the transform, and the step ordinal of original row 0 (the seasonal phase of row r is
-    # ordinal0 + r modulo the season)
+    # the transform, and the step ordinal of each original row (`timestamps.step_ordinals`:
+    # the seasonal phase; business days skip holidays, so it is not row 0's plus the row)
     base: list[np.ndarray] | None = None
     transforms: list[TargetTransform] | None = None
-    ordinal0: np.ndarray | None = None
+    ordinals: list[np.ndarray] | None = None
 
     @property
     def n_targets(self) -> int:
@@ -65,17 +65,26 @@ class Originals:
         t = y.shape[-1]
         return y * self.scale[series, :t][:, None, :] + self.center[series, :t][:, None, :]
 
-    def to_original(self, y: np.ndarray, series: np.ndarray, at: np.ndarray) -> np.ndarray:
+    def to_original(
+        self,
+        y: np.ndarray,
+        series: np.ndarray,
+        at: np.ndarray,
+        shift: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Forecasts of windows (series, at) from the network's space to original units.
 
         Scaling undone, then the differencing (on the transformed values before the window),
-        then the transform (the season of each target step added back, exp of a logged one).
+        then `shift` (n, horizon, T) added, in the transformed space (`bounds`), then the
+        transform (the season of each target step added back, exp of a logged one).
         """
         pred = self.unscale(np.asarray(y, dtype=np.float64), series)
         if self.lag:
             history = self.rows(series, at, np.arange(-self.lag, 0), base=True)
             pred = reconstruct(pred, history)
-        if self.transforms is None or self.ordinal0 is None:
+        if shift is not None:
+            pred = pred + shift
+        if self.transforms is None or self.ordinals is None:
             return pred
         horizon = pred.shape[1]
         for s in np.unique(series):
@@ -84,8 +93,30 @@ class Originals:
                 continue
             sel = series == s
             rows = at[sel][:, None] + self.lag + np.arange(horizon)[None, :]
-            pred[sel] = transform.inverse(pred[sel], self.ordinal0[s] + rows)
+            pred[sel] = transform.inverse(pred[sel], self.phase(int(s), rows))
         return pred
+
+    def bounds(
+        self, y: np.ndarray, series: np.ndarray, at: np.ndarray, half: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(lo, hi) in original units of intervals around the forecasts y of windows.
+
+        `half` (horizon, T) are half-widths in scaled units: times each series' scale they are
+        applied around the forecast in the transformed space (with --difference around the
+        rebuilt forecast), then taken back with it, so a logged target's interval is a ratio
+        of its forecast, and an untransformed one's is the forecast plus or minus the width.
+        """
+        t = y.shape[-1]
+        width = np.asarray(half, dtype=np.float64)[None] * self.scale[series, :t][:, None, :]
+        return self.to_original(y, series, at, -width), self.to_original(y, series, at, width)
+
+    def phase(self, series: int, rows: np.ndarray) -> np.ndarray:
+        """Step ordinals of original rows of a series; rows past its end go on by one a step
+        (as the time stamps `predict` gives them do)."""
+        assert self.ordinals is not None
+        ordinal = self.ordinals[series]
+        last = len(ordinal) - 1
+        return np.where(rows <= last, ordinal[np.clip(rows, 0, last)], ordinal[last] + rows - last)
 
     def baselines(
         self, series: np.ndarray, at: np.ndarray, horizon: int, season: int

@@ -176,7 +176,14 @@ def forecast(
     series = np.arange(len(prep.ids))
     at = np.array([len(v) for v in prep.values])
     point = prep.originals.to_original(y, series, at)
-    table = _table(card, prep, times, point, calibration, levels)
+    # past the horizon the width of the last calibrated step; with --difference the widths of
+    # the differenced target, applied around the rebuilt forecast (without the reference
+    # forecasts' own uncertainty)
+    step_of = np.minimum(np.arange(steps), horizon - 1)
+    bands = {
+        level: prep.originals.bounds(y, series, at, calibration[level][step_of]) for level in levels
+    }
+    table = _table(card, prep, times, point, bands)
     return Forecast(
         table,
         card.columns.time_col or POSITION_COL,
@@ -224,26 +231,18 @@ def _table(
     prep: Prepared,
     times: list[np.ndarray],
     point: np.ndarray,
-    calibration: dict[int, np.ndarray],
-    levels: tuple[int, ...],
+    bands: dict[int, tuple[np.ndarray, np.ndarray]],
 ) -> pd.DataFrame:
     steps = point.shape[1]
     columns: dict[str, Any] = {}
     if card.columns.id_col is not None:
         columns[card.columns.id_col] = np.repeat(np.array(prep.ids, dtype=object), steps)
     columns[card.columns.time_col or POSITION_COL] = np.concatenate(times)
-    step_of = np.minimum(np.arange(steps), card.horizon - 1)
-    scale = prep.originals.scale
     for t, name in enumerate(card.columns.targets):
         columns[name] = point[:, :, t].reshape(-1)
-        for level in levels:
-            # scaled half-width of each step (the last calibrated one past the horizon),
-            # times each series' scale of this target; with --difference, of the differenced
-            # target, applied around the rebuilt forecast (without the reference forecasts'
-            # own uncertainty)
-            half = calibration[level][step_of, t][None, :] * scale[:, t][:, None]
-            columns[f"{name}_lo{level}"] = (point[:, :, t] - half).reshape(-1)
-            columns[f"{name}_hi{level}"] = (point[:, :, t] + half).reshape(-1)
+        for level, (lo, hi) in bands.items():
+            columns[f"{name}_lo{level}"] = lo[:, :, t].reshape(-1)
+            columns[f"{name}_hi{level}"] = hi[:, :, t].reshape(-1)
     return pd.DataFrame(columns)
 
 

@@ -198,7 +198,7 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
     records, values, times, freqs, originals = [], [], [], [], []
     bases: list[np.ndarray] = []
     transforms: list[TargetTransform] = []
-    ordinal0: list[int] = []
+    ordinals: list[np.ndarray] = []
     for i, s in enumerate(panel.series):
         where = f"{label}: series '{s.id}'" if panel.columns.id_col else label
         n = len(s.values)
@@ -233,7 +233,7 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
         originals.append(target)
         bases.append(base)
         transforms.append(transform)
-        ordinal0.append(int(ordinal[0]))
+        ordinals.append(ordinal)
         records.append(record)
         times.append(time)
         freqs.append(freq)
@@ -250,7 +250,7 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
             lag,
             bases,
             transforms,
-            np.array(ordinal0, dtype=np.int64),
+            ordinals,
         ),
         tuple(warns),
     )

@@ -108,9 +108,9 @@ def calibrate(y_true_scaled: np.ndarray, y_pred_scaled: np.ndarray) -> dict[str,
     """Half-widths (scaled units) of conformal intervals for levels 50..99 from residuals.
 
     With --difference these are residuals of the scaled differences: `predict` applies them
-    around the forecast in original units without the compounding that the reconstruction
-    (each step beyond the lag builds on an earlier forecast step) adds, so the intervals of
-    steps beyond the lag are narrower than they should be.
+    around the rebuilt forecast (`Originals.bounds`) without the compounding that the
+    reconstruction (each step beyond the lag builds on an earlier forecast step) adds, so the
+    intervals of steps beyond the lag are narrower than they should be.
     """
     widths = metrics.empirical_quantile_intervals(y_true_scaled - y_pred_scaled, LEVELS)
     return {
@@ -137,18 +137,19 @@ def coverage_rows(
 ) -> list[dict[str, Any]]:
     """Share of test points inside each interval (they never saw the test part).
 
-    The intervals are those `predict` gives: the forecast in original units plus or minus the
-    scaled half-widths times each series' scale.
+    The intervals are those `predict` gives (`Originals.bounds`).
     """
     horizon = y_pred_scaled.shape[1]
-    scale = originals.scale[series, : originals.n_targets][:, None, :]
-    y_true = originals.targets(series, at, horizon) / scale
-    y_pred = originals.to_original(y_pred_scaled, series, at) / scale
-    return [
-        {
-            "level": level,
-            "coverage": 100.0 * metrics.coverage(y_true, y_pred, half_widths(calibration, level)),
-            "calibration_windows": calibration["n"],
-        }
-        for level in levels
-    ]
+    y_true = originals.targets(series, at, horizon)
+    out = []
+    for level in levels:
+        lo, hi = originals.bounds(y_pred_scaled, series, at, half_widths(calibration, level))
+        inside = (y_true >= lo) & (y_true <= hi)
+        out.append(
+            {
+                "level": level,
+                "coverage": 100.0 * float(inside.mean()) if inside.size else float("nan"),
+                "calibration_windows": calibration["n"],
+            }
+        )
+    return out
