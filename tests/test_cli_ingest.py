@@ -127,6 +127,24 @@ def test_prices_csv_format() -> None:
     assert sum(int(r["windows"]) for r in rows) == (750 - 10 - 5) // 1 + 1
 
 
+def test_prices_automatic_windows(tmp_path: Path) -> None:
+    path = tmp_path / "auto.npz"
+    result = ingest(PRICES, "-f", "json", "--out", str(path))
+    ok(result)
+    data = json.loads(result.stdout)
+    # business days: season 5, look-back ceil(1.25 x 5) = 7; every origin with one real step
+    # (1 .. 749 of 750 rows), the short histories padded and masked
+    assert data["shapes"] == {"x": [749, 7, 1], "y": [749, 1, 1], "mask": [749, 7]}
+    # val and test: 10 % of 750 each (longer than the horizon); train rows 600: origins 1 .. 599
+    splits = {row["split"]: row["windows"] for row in data["splits"]}
+    assert splits == {"train": 599, "val": 75, "test": 75}
+    _, spec = load_npz(path)
+    window = spec["window"]
+    assert (window["look_back"], window["min_look_back"], window["season"]) == (7, 1, 5)
+    assert spec["scaler"]["method"] == "auto"
+    assert spec["transforms"][0]["log"] == [True] and len(spec["transforms"][0]["season"][0]) == 5
+
+
 def test_json_shapes_follow_the_options() -> None:
     result = ingest(
         PRICES, "-f", "json", "--look-back", "7", "--horizon", "3", "--features", "Volume"

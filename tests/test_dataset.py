@@ -10,6 +10,7 @@ import pytest
 from rnncli.config import DataSpec, WindowSpec
 from rnncli.data import Columns, Panel, Series, load_panel
 from rnncli.dataset import (
+    PANEL_SERIES,
     TEST,
     TRAIN,
     VAL,
@@ -17,6 +18,7 @@ from rnncli.dataset import (
     build,
     fit_scale,
     load_npz,
+    part_sizes,
     save_npz,
     spec_dict,
 )
@@ -448,3 +450,132 @@ def test_corrupt_or_foreign_npz_is_a_data_error(tmp_path: Path, kind: str) -> No
 def test_missing_npz(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not found"):
         load_npz(tmp_path / "nope.npz")
+
+
+# ---- automatic parts ---------------------------------------------------------------------------
+
+
+def sizes(n: int, horizon: int = 3, n_series: int = 1, lag: int = 0, **kw) -> tuple:
+    ws = WindowSpec(horizon=horizon, **kw)
+    return part_sizes(ws, n, n - lag, n_series, 1 + horizon, "the series")
+
+
+def test_auto_parts_of_a_panel_of_100_series_are_one_horizon() -> None:
+    assert PANEL_SERIES == 100
+    assert sizes(50, horizon=3, n_series=100) == (44, 3, 3)
+    assert sizes(500, horizon=6, n_series=250) == (488, 6, 6)
+
+
+def test_auto_parts_of_a_smaller_panel_are_the_horizon_or_10_percent() -> None:
+    assert sizes(50, horizon=3, n_series=99) == (40, 5, 5)  # 10 % of 50 = 5 > 3
+    assert sizes(50, horizon=12) == (26, 12, 12)  # the horizon is longer
+    assert sizes(144, horizon=1) == (116, 14, 14)  # 14.4 rounds to 14
+    # with --difference the parts count the original series, the training part what is left
+    assert sizes(60, horizon=2, lag=12) == (36, 6, 6)
+
+
+def test_a_short_series_gets_no_val_or_test() -> None:
+    # horizon 3, min look-back 1: a part is given while 4 training rows remain
+    assert sizes(10) == (4, 3, 3)
+    assert sizes(9) == (6, 3, 0)
+    assert sizes(6) == (6, 0, 0)
+    assert sizes(4) == (4, 0, 0)
+
+
+def test_explicit_sizes_behave_as_before() -> None:
+    assert sizes(50, val_size=0.2, test_size=5) == (35, 10, 5)
+    assert sizes(6, val_size=2, test_size=2) == (2, 2, 2)  # kept even for a short series
+    assert sizes(50, n_series=200, val_size=0, test_size=0.1) == (45, 0, 5)
+    assert sizes(50, val_size=0) == (45, 0, 5)  # one explicit, the other automatic
+    with pytest.raises(DataError, match="the series has 6 steps: nothing left to train on"):
+        sizes(6, val_size=3, test_size=2)
+
+
+def test_build_records_the_decided_spec() -> None:
+    air = load_panel(SAMPLE / "airpassengers.csv", DataSpec(), "air")
+    ds = build(air, WindowSpec(horizon=3))
+    assert ds.spec is not None
+    # season 12 (monthly), look-back ceil(1.25 x 12) = 15, every origin from 1 on
+    assert (ds.spec.season, ds.spec.look_back, ds.spec.min_look_back) == (12, 15, 1)
+    assert ds.x.shape[1] == 15 and ds.mask is not None
+    assert ds.origin.min() == 1 and len(ds.x) == 144 - 3  # origins 1 .. 141
+    assert ds.sizes == {"train": [116], "val": [14], "test": [14]}
+    # --season overrides the frequency: look-back ceil(1.25 x max(3, 4)) = 5
+    ds = build(air, WindowSpec(horizon=3, season=4))
+    assert ds.spec is not None and (ds.spec.season, ds.spec.look_back) == (4, 5)
+    # explicit values are kept; positions have no season: look-back at least 2
+    ds = build(ARANGE, spec(look_back=None, min_look_back=None, horizon=1, val_size=0))
+    assert ds.spec is not None and (ds.spec.season, ds.spec.look_back) == (1, 2)
+    assert ds.spec.min_look_back == 1
+
+
+def test_prices_default_windows() -> None:
+    prices = load_panel(SAMPLE / "prices.csv", DataSpec(target=("Close",)), "prices")
+    ds = build(prices, WindowSpec())
+    assert ds.spec is not None
+    # business days: season 5, look-back ceil(6.25) = 7; 750 rows, origins 1 .. 749
+    assert (ds.spec.season, ds.spec.look_back, ds.spec.min_look_back) == (5, 7, 1)
+    assert ds.x.shape == (749, 7, 1)
+    # val and test: 10 % of 750 each; train windows: origins 1 .. 599
+    assert ds.sizes == {"train": [600], "val": [75], "test": [75]}
+    assert ds.counts() == {"train": 599, "val": 75, "test": 75}
+
+
+# ---- automatic scaling -------------------------------------------------------------------------
+
+
+def test_auto_scale_of_a_target_that_is_not_logged() -> None:
+    target = np.array([0.0, 2, -4, 6, 8, 10, 12, 14, 16, 18])  # a zero: no log
+    feature = np.arange(1.0, 11.0)
+    ws = WindowSpec(look_back=2, min_look_back=2, val_size=2, test_size=2, deseasonalize="none")
+    ds = build(make_panel(("s", np.column_stack([target, feature]))), ws)
+    assert ds.transforms is not None and ds.transforms[0].log == (False,)
+    assert ds.scaler.method == "auto"
+    # the target: center 0, scale its training rows' mean |value| (0+2+4+6+8+10) / 6 = 5
+    # the feature: standardised on its training rows 1..6
+    np.testing.assert_allclose(ds.scaler.center, [[0.0, 3.5]])
+    np.testing.assert_allclose(ds.scaler.scale, [[5.0, np.sqrt(35 / 12)]])
+    np.testing.assert_allclose(ds.y[:, 0, 0], target[2:] / 5, rtol=1e-6)
+    np.testing.assert_allclose(ds.x[0, :, 1], (feature[:2] - 3.5) / np.sqrt(35 / 12), rtol=1e-6)
+
+
+def test_auto_scale_of_a_logged_target_is_none() -> None:
+    target = np.array([1.0, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+    feature = np.array([5.0, 1, 5, 1, 5, 1, 0, 0, 0, 0])
+    ws = WindowSpec(look_back=2, min_look_back=2, val_size=2, test_size=2)
+    ds = build(make_panel(("s", np.column_stack([target, feature]))), ws)
+    assert ds.transforms is not None and ds.transforms[0].log == (True,)
+    np.testing.assert_allclose(ds.scaler.center, [[0.0, 3.0]])  # feature: mean 3, std 2
+    np.testing.assert_allclose(ds.scaler.scale, [[1.0, 2.0]])
+    np.testing.assert_allclose(ds.y[:, 0, 0], np.log(target[2:]), rtol=1e-6)
+    np.testing.assert_allclose(ds.x[0, :, 1], [1.0, -1.0])
+
+
+def test_auto_scale_with_transform_none_and_a_zero_target() -> None:
+    ws = WindowSpec(look_back=2, val_size=0, test_size=0, transform="none")
+    ds = build(make_panel(("s", np.array([3.0, 5.0, 4.0, 8.0]))), ws)
+    np.testing.assert_allclose(ds.scaler.scale, [[5.0]])  # (3 + 5 + 4 + 8) / 4
+    ds = build(make_panel(("s", np.zeros(4))), ws)
+    np.testing.assert_allclose(ds.scaler.scale, [[1.0]])  # all zero: unit scale
+
+
+# ---- .npz files with transforms ----------------------------------------------------------------
+
+
+def test_npz_keeps_the_transforms_and_their_phases(tmp_path: Path) -> None:
+    prices = load_panel(SAMPLE / "prices.csv", DataSpec(target=("Close",)), "prices")
+    ds = build(prices, WindowSpec(horizon=2, difference=5))
+    path = tmp_path / "prices.npz"
+    save_npz(path, ds, spec_dict(prices, ds))
+    back, spec_back = load_npz(path)
+    assert back.spec == ds.spec and spec_back["window"]["look_back"] == 7
+    assert back.transforms == ds.transforms and back.transforms is not None
+    assert back.transforms[0].log == (True,) and len(back.transforms[0].season[0]) == 5
+    assert back.ordinals is not None and ds.ordinals is not None and ds.base is not None
+    np.testing.assert_array_equal(back.ordinals[0], ds.ordinals[0])
+    assert back.base is not None
+    np.testing.assert_allclose(back.base[0], ds.base[0], rtol=1e-12)
+    # the way back to original units is the same: a perfect forecast is the original targets
+    idx = back.part(TEST)
+    got = back.originals.to_original(back.y[idx], back.series[idx], back.origin[idx])
+    np.testing.assert_allclose(got, ds.original_targets(idx), rtol=1e-5)

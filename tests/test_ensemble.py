@@ -1,0 +1,181 @@
+"""--ensemble N: the median engine, and a tiny two-member model trained with the automatic
+defaults (log, deseasonalisation, automatic look-back, parts, scale and batch) end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from rnncli.cli import app
+from rnncli.engine.ensemble import MedianEngine, member_prefix
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+AIR = SAMPLE / "airpassengers.csv"
+
+
+class Fake:
+    """An engine whose forecast is a fixed function of its input."""
+
+    horizon, n_targets, masked = 2, 1, False
+
+    def __init__(self, offset: np.ndarray) -> None:
+        self.offset = offset
+        self.calls = 0
+
+    def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        self.calls += 1
+        base = x[:, -1:, :1] * np.ones((1, 2, 1), np.float32)
+        return (base + self.offset).astype(np.float32)
+
+
+def test_median_of_three_members() -> None:
+    offsets = [
+        np.array([[[1.0], [9.0]]]),
+        np.array([[[5.0], [2.0]]]),
+        np.array([[[3.0], [4.0]]]),
+    ]
+    members = [Fake(o) for o in offsets]
+    engine = MedianEngine(members)
+    assert (engine.horizon, engine.n_targets, engine.masked) == (2, 1, False)
+    x = np.array([[[10.0], [20.0]], [[0.0], [-1.0]]], np.float32)  # last values 20 and -1
+    got = engine.predict(x, None)
+    # per step: the median of (1, 5, 3) = 3 and of (9, 2, 4) = 4, added to the last value
+    np.testing.assert_allclose(got[:, :, 0], [[23.0, 24.0], [2.0, 3.0]])
+    assert got.dtype == np.float32
+    assert [m.calls for m in members] == [1, 1, 1]
+
+
+def test_median_of_two_is_their_mean() -> None:
+    engine = MedianEngine([Fake(np.array([[[1.0], [2.0]]])), Fake(np.array([[[4.0], [8.0]]]))])
+    got = engine.predict(np.zeros((1, 3, 1), np.float32), None)
+    np.testing.assert_allclose(got[0, :, 0], [2.5, 5.0])
+
+
+def test_one_member_passes_through() -> None:
+    class Exact(Fake):
+        def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+            self.out = np.full((len(x), 2, 1), 7.25, dtype=np.float64)
+            return self.out
+
+    member = Exact(np.zeros(1))
+    got = MedianEngine([member]).predict(np.zeros((3, 4, 1), np.float32), None)
+    assert got is member.out  # no copy, no cast
+
+
+def test_no_member_is_an_error() -> None:
+    with pytest.raises(ValueError, match="at least one member"):
+        MedianEngine([])
+
+
+def test_member_prefix() -> None:
+    assert [member_prefix(k) for k in range(3)] == ["member0/", "member1/", "member2/"]
+
+
+# ---- end to end --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ensemble_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """AirPassengers, every option automatic but the size of the network and the epochs."""
+    out = tmp_path_factory.mktemp("models") / "air-ensemble"
+    args = ["train", str(AIR), "--out", str(out), "--ensemble", "2", "--horizon", "3"]
+    args += ["--units", "4", "--epochs", "2", "--seed", "3", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.tf
+def test_the_card_records_the_ensemble_and_what_was_decided(ensemble_model: Path) -> None:
+    meta = yaml.safe_load((ensemble_model / "rnncli.yaml").read_text())
+    assert meta["engine"]["members"] == 2
+    # monthly: season 12, look-back ceil(1.25 x 12) = 15, padded short histories from 1 step
+    assert meta["window"]["season"] == 12
+    assert meta["window"]["look_back"] == 15
+    assert meta["window"]["min_look_back"] == 1
+    assert meta["masked"] is True
+    assert meta["train"]["loss"] == "mae" and meta["train"]["series_weight"] == "scaled"
+    # the batch: an eighth of the training windows (116 training rows: origins 1 .. 113), at least 8
+    assert meta["train"]["batch_size"] == 14
+    (series,) = meta["series"]
+    assert series["sizes"] == [116, 14, 14]
+    assert series["transform"]["log"] == [True]
+    assert len(series["transform"]["season"][0]) == 12
+    assert series["center"][0] == 0.0 and series["scale"][0] == 1.0  # logged: not scaled
+    with np.load(ensemble_model / "weights.npz") as f:
+        names = set(f.files)
+    assert names and all(n.startswith(("member0/", "member1/")) for n in names)
+    assert {n.removeprefix("member0/") for n in names if n.startswith("member0/")} == {
+        n.removeprefix("member1/") for n in names if n.startswith("member1/")
+    }
+
+
+@pytest.mark.tf
+def test_history_has_a_member_column(ensemble_model: Path) -> None:
+    with open(ensemble_model / "history.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and next(iter(rows[0])) == "member"
+    assert {"epoch", "loss", "val_loss"} <= set(rows[0])
+    members = [int(r["member"]) for r in rows]
+    assert members == sorted(members) and set(members) == {1, 2}
+    for k in (1, 2):  # each member's own epochs, from 1
+        epochs = [int(r["epoch"]) for r in rows if int(r["member"]) == k]
+        assert epochs[0] == 1 and epochs == sorted(epochs)
+
+
+@pytest.mark.tf
+def test_numpy_and_keras_engines_forecast_the_same(ensemble_model: Path) -> None:
+    from rnncli import predict as predicting
+
+    fast = predicting.predict(ensemble_model, str(AIR), "air", steps=6, engine="numpy")
+    slow = predicting.predict(ensemble_model, str(AIR), "air", steps=6, engine="keras")
+    np.testing.assert_allclose(
+        fast.table["passengers"].to_numpy(), slow.table["passengers"].to_numpy(), rtol=1e-5
+    )
+
+
+@pytest.mark.tf
+def test_a_positive_monthly_series_forecast_stays_positive(ensemble_model: Path) -> None:
+    from rnncli import predict as predicting
+
+    fc = predicting.predict(ensemble_model, str(AIR), "air", steps=36, levels=(80, 95))
+    t = fc.table
+    assert len(t) == 36 and predicting.rows(fc)[0]["month"] == "1961-01-01"
+    for column in ("passengers", "passengers_lo80", "passengers_lo95"):
+        assert np.isfinite(t[column]).all() and (t[column] > 0).all(), column
+    # a logged target's interval is a ratio of the forecast: lo = f / r, hi = f * r
+    point = np.log(t["passengers"].to_numpy())
+    for level in (80, 95):
+        lo, hi = np.log(t[f"passengers_lo{level}"]), np.log(t[f"passengers_hi{level}"])
+        np.testing.assert_allclose(hi - point, point - lo, atol=1e-9)
+        assert (hi > point).all()
+
+
+@pytest.mark.tf
+def test_inspect_weights_on_an_ensemble(ensemble_model: Path) -> None:
+    runner = CliRunner()
+    fast = runner.invoke(app, ["inspect-weights", str(ensemble_model), "-f", "json", "--values"])
+    assert fast.exit_code == 0, fast.output
+    assert "an ensemble of 2: member 1 shown" in fast.stderr
+    cmd = ["inspect-weights", str(ensemble_model), "-f", "json", "--values", "--engine", "keras"]
+    slow = runner.invoke(app, cmd)
+    assert slow.exit_code == 0, slow.output
+    assert json.loads(fast.stdout) == json.loads(slow.stdout)  # member 1 both ways
+    table = runner.invoke(app, ["inspect-weights", str(ensemble_model)], env={"NO_COLOR": "1"})
+    assert table.exit_code == 0 and "grand total" in table.stdout
+
+
+@pytest.mark.tf
+def test_evaluate_an_ensemble(ensemble_model: Path) -> None:
+    result = CliRunner().invoke(app, ["evaluate", str(ensemble_model), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["windows"] == 14 - 3 + 1  # every origin of the 14-step test part
+    model = [r for r in report["metrics"] if r["method"] == "model" and r["series"] == "all"]
+    assert model and np.isfinite(model[0]["mae"]) and model[0]["mae"] > 0
