@@ -57,7 +57,9 @@ class WindowSpec:
     scale: Literal["auto", "standard", "minmax", "none"] = "auto"
     normalize: Literal["none", "last"] = "last"
     transform: Literal["auto", "log", "none"] = "auto"  # auto: log for positive targets
-    deseasonalize: Literal["auto", "none"] = "auto"  # auto: with >= 2 seasons of training data
+    # auto: with >= 2 seasons of training data, unless the windows are few
+    # (`dataset.few_windows_rule`: then seasonal differences); yes: never the rule
+    deseasonalize: Literal["auto", "yes", "none"] = "auto"
     season: int | None = None  # auto: from the time frequency (12 monthly, 7 daily, ...)
     skip_short: bool = False
     difference: int | None = None  # seasonal differencing lag of the targets (None: off)
@@ -95,9 +97,10 @@ class TrainSpec:
     # in-sample seasonal MAE in the network's space), so every series counts equally in the
     # units MASE scores; equal = 1 / windows of its series; none = 1
     series_weight: Literal["scaled", "equal", "none"] = "scaled"
-    ensemble: int = 1  # members trained with seeds seed, seed+1, ...; forecasts: their median
-    # after scoring the held-out parts, retrain on every window for the epochs validation chose
-    refit: bool = True
+    ensemble: int = 5  # members trained with seeds seed, seed+1, ...; forecasts: their median
+    # after early stopping and scoring, REFIT_EPOCHS more epochs on every window (the held-out
+    # parts included); auto (None): when the seasonal-differencing rule for few windows is off
+    refit: bool | None = None
 
 
 SPEC_CLASSES: tuple[type, ...] = (DataSpec, WindowSpec, ModelSpec, TrainSpec)
@@ -233,6 +236,9 @@ def validate(config: RunConfig) -> None:
     for name in ("learning_rate", "epochs", "batch_size", "clipnorm", "clipvalue"):
         _positive(name, getattr(t, name))
     _positive("patience", t.patience, allow_zero=True)
+
+
+REFIT_EPOCHS = 3
 
 
 def auto_look_back(horizon: int, season: int) -> int:

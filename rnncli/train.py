@@ -15,7 +15,7 @@ import numpy as np
 
 from rnncli import modeldir, scoring
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
-from rnncli.config import RunConfig, TrainSpec, auto_batch_size, build_config
+from rnncli.config import REFIT_EPOCHS, RunConfig, TrainSpec, auto_batch_size, build_config
 from rnncli.data import Panel, format_time, load_panel, series_digest
 from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
 from rnncli.engine.ensemble import member_prefix
@@ -62,11 +62,18 @@ def load_training_data(
             id_col=c["id_col"],
             features=[f for f in c["inputs"] if f not in c["targets"]],
         )
+        ds = dataclasses.replace(ds, few_windows=bool(spec.get("few_windows")))
         return None, ds, spec, build_config(flat)
     panel = load_panel(source, run.data, label)
     for line in panel.notes:
         note(line)
     ds = build(panel, run.window)
+    if ds.few_windows and ds.spec is not None:
+        note(
+            f"few training windows ({ds.counts()['train']}): seasonal differences "
+            f"(lag {ds.spec.difference}) instead of deseasonalising"
+            + (", no refit" if run.train.refit is None else "")
+        )
     for skipped in ds.skipped:
         note(f"Warning: skipped series {skipped}: too short for look-back + horizon")
     assert ds.spec is not None
@@ -194,6 +201,7 @@ def train(
         t = dataclasses.replace(t, batch_size=auto_batch_size(len(train_idx)))
         run = dataclasses.replace(run, train=t)
     season = ds.spec.season if ds.spec is not None and ds.spec.season else 1
+    few_windows = ds.few_windows
     scales = _insample_scales(ds, season) if t.series_weight == "scaled" else None
 
     def inputs(idx: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray | None]:
@@ -260,27 +268,33 @@ def train(
         )
     fits = [member.result for member in members]
     held_out = len(val_idx) + len(test_idx)
-    refit = t.refit and held_out > 0 and not any(mb.result.interrupted for mb in members)
+    refit = t.refit if t.refit is not None else not few_windows
+    refit = refit and held_out > 0 and not any(mb.result.interrupted for mb in members)
     if refit:
-        # the final networks learn from every window, the most recent ones included, for
-        # the epochs that validation chose; the scores and intervals above stay those of the
-        # networks that never saw the held-out parts
+        # the saved networks also learn the most recent data: REFIT_EPOCHS more epochs on
+        # every window, validation and test parts included, after early stopping restored
+        # the best weights; the scores and intervals above stay those of the networks that
+        # never saw the held-out parts
         every = inputs(np.arange(len(ds.x)))
-        note(f"refit on all {len(ds.x)} windows for the epochs validation chose")
+        note(f"refit: {REFIT_EPOCHS} more epochs on all {len(ds.x)} windows")
+        more = dataclasses.replace(t, epochs=REFIT_EPOCHS, patience=0)
         refitted = []
-        for k, member in enumerate(members):
-            epochs = max(member.result.best_epoch, 1)
-            again = dataclasses.replace(t, epochs=epochs, patience=0)
-            refitted.append(train_member(k, every, None, again))
-            if refitted[-1].result.interrupted:
+        for member in members:
+            result = fit(member.model, every, None, more, None)
+            if result.interrupted:
                 break
-        if len(refitted) == len(members) and not refitted[-1].result.interrupted:
+            arrays = export_weights(member.model, network)
+            engine = NumpyEngine(network, arrays)
+            diff = check_parity(
+                KerasEngine(member.model), engine, x_check, mask_check if masked else None
+            )
+            refitted.append(Member(member.model, arrays, engine, member.result, diff))
+            member.result.seconds += result.seconds
+        if len(refitted) == len(members):
             members = refitted
-            for fitted, later in zip(fits, refitted, strict=True):
-                fitted.seconds += later.result.seconds
         else:
             refit = False
-            note("Warning: refit interrupted: the networks trained before it are saved")
+            note("Warning: refit interrupted: the networks as early stopping left them are saved")
     result = _summary(fits)  # the fits that validation watched (history.csv)
     params = sum(int(member.model.count_params()) for member in members)
     c = spec["columns"]

@@ -81,7 +81,7 @@ def fit(
     """The transform of one series from its training targets (n_train, T) and their phases.
 
     transform: 'auto' (log where every training value is > 0) | 'log' | 'none';
-    deseasonalize: 'auto' (when season > 1 and >= MIN_CYCLES full cycles) | 'none'.
+    deseasonalize: 'auto' or 'yes' (when season > 1 and >= MIN_CYCLES full cycles) | 'none'.
     """
     logs, seasons = [], []
     for t in range(train.shape[1]):
@@ -90,7 +90,7 @@ def fit(
         use_log = transform == "log" or (transform == "auto" and positive)
         logs.append(use_log)
         z = np.log(y) if use_log else y
-        if deseasonalize == "auto" and season > 1 and len(z) >= MIN_CYCLES * season:
+        if deseasonalize != "none" and season > 1 and len(z) >= MIN_CYCLES * season:
             seasons.append(tuple(float(v) for v in seasonal_indices(z, phase, season)))
         else:
             seasons.append(())

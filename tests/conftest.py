@@ -20,6 +20,7 @@ TINY = {  # a model small enough to train in a couple of seconds
     "look_back": 12,
     "horizon": 3,
     "seed": 7,
+    "ensemble": 1,
 }
 
 

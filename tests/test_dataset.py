@@ -498,8 +498,15 @@ def test_build_records_the_decided_spec() -> None:
     # season 12 (monthly), look-back ceil(1.25 x 12) = 15, every origin from 1 on
     assert (ds.spec.season, ds.spec.look_back, ds.spec.min_look_back) == (12, 15, 1)
     assert ds.x.shape[1] == 15 and ds.mask is not None
-    assert ds.origin.min() == 1 and len(ds.x) == 144 - 3  # origins 1 .. 141
-    assert ds.sizes == {"train": [116], "val": [14], "test": [14]}
+    # 116 - 3 = 113 training windows, fewer than 500: seasonal differences instead of the
+    # seasonal indices, 12 rows fewer
+    assert ds.few_windows and ds.spec.difference == 12 and ds.spec.deseasonalize == "none"
+    assert ds.origin.min() == 1 and len(ds.x) == 132 - 3  # origins 1 .. 129
+    assert ds.sizes == {"train": [104], "val": [14], "test": [14]}
+    # deseasonalize yes: never the few-windows rule
+    ds = build(air, WindowSpec(horizon=3, deseasonalize="yes"))
+    assert ds.spec is not None and not ds.few_windows and ds.spec.difference is None
+    assert len(ds.x) == 144 - 3 and ds.sizes == {"train": [116], "val": [14], "test": [14]}
     # --season overrides the frequency: look-back ceil(1.25 x max(3, 4)) = 5
     ds = build(air, WindowSpec(horizon=3, season=4))
     assert ds.spec is not None and (ds.spec.season, ds.spec.look_back) == (4, 5)

@@ -101,13 +101,18 @@ def test_the_card_records_the_ensemble_and_what_was_decided(ensemble_model: Path
     assert meta["window"]["min_look_back"] == 1
     assert meta["masked"] is True
     assert meta["train"]["loss"] == "mae" and meta["train"]["series_weight"] == "scaled"
-    # the batch: an eighth of the training windows (116 training rows: origins 1 .. 113), at least 8
-    assert meta["train"]["batch_size"] == 14
+    # 113 training windows (fewer than 500): seasonal differences of the logs, lag 12
+    assert meta["window"]["difference"] == 12 and meta["window"]["deseasonalize"] == "none"
+    # the batch: an eighth of the training windows (104 training rows: origins 1 .. 101)
+    assert meta["train"]["batch_size"] == 12
     (series,) = meta["series"]
-    assert series["sizes"] == [116, 14, 14]
-    assert series["transform"]["log"] == [True]
-    assert len(series["transform"]["season"][0]) == 12
-    assert series["center"][0] == 0.0 and series["scale"][0] == 1.0  # logged: not scaled
+    assert series["sizes"] == [104, 14, 14]
+    assert series["transform"] == {"log": [True], "season": [[]]}
+    # the differences of the logs, divided by their mean |value| over the training part
+    y = np.log(np.loadtxt(AIR, delimiter=",", skiprows=1, usecols=1))
+    d = y[12:] - y[:-12]
+    assert series["center"][0] == 0.0
+    assert series["scale"][0] == pytest.approx(np.mean(np.abs(d[:104])))
     with np.load(ensemble_model / "weights.npz") as f:
         names = set(f.files)
     assert names and all(n.startswith(("member0/", "member1/")) for n in names)

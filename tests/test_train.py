@@ -16,7 +16,18 @@ from rnncli.cli import app
 pytestmark = pytest.mark.tf
 runner = CliRunner()
 AIR = SAMPLE / "airpassengers.csv"
-TINY_FLAGS = ["--units", "4", "--epochs", "2", "--look-back", "12", "--horizon", "3"]
+TINY_FLAGS = [
+    "--units",
+    "4",
+    "--epochs",
+    "2",
+    "--look-back",
+    "12",
+    "--horizon",
+    "3",
+    "--ensemble",
+    "1",
+]
 
 
 def _quiet(_msg: str) -> None:
@@ -42,7 +53,9 @@ def test_cli_train_writes_a_complete_model_directory(tmp_path: Path, monkeypatch
     assert meta["data"]["freq"] == "MS"
     assert meta["data"]["source"] == {"label": str(AIR), "path": str(AIR.resolve()), "kind": "csv"}
     (series,) = meta["series"]
-    assert series["id"] == "series" and series["sizes"] == [116, 14, 14]
+    # 113 training windows: the few-windows rule differences seasonally (12 rows fewer)
+    assert meta["window"]["difference"] == 12
+    assert series["id"] == "series" and series["sizes"] == [104, 14, 14]
     assert len(series["fingerprint"]["sha256"]) == 64
     assert meta["device"].startswith("CPU")
     assert meta["engine"]["weights"] == "weights.npz"

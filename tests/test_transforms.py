@@ -246,7 +246,7 @@ def hand_panel(n: int = 30) -> Panel:
 
 def test_build_fits_the_transform_on_the_rows_before_the_test_part() -> None:
     panel = hand_panel()
-    ds = build(panel, WindowSpec(horizon=2, season=4, val_size=4, test_size=6))
+    ds = build(panel, WindowSpec(horizon=2, season=4, val_size=4, test_size=6, deseasonalize="yes"))
     assert ds.spec is not None and ds.spec.season == 4
     assert ds.sizes == {"train": [20], "val": [4], "test": [6]}
     y = panel.series[0].values[:, 0]

@@ -77,6 +77,7 @@ class Transform(str, Enum):
 
 class Deseasonalize(str, Enum):
     auto = "auto"
+    yes = "yes"
     none = "none"
 
 
@@ -217,8 +218,9 @@ TransformOpt = Annotated[
 DeseasonalizeOpt = Annotated[
     Deseasonalize | None,
     typer.Option(
-        help="Remove each series' seasonal pattern (fitted on its training part) and add it "
-        "back to the forecast [default: auto: with 2+ seasons of training data].",
+        help="Remove each series' seasonal pattern (fitted on its rows before the test part) "
+        "and add it back to the forecast [default: auto: with 2+ seasons of data; with fewer "
+        "than 500 training windows seasonal differences instead; yes: always].",
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
