@@ -225,6 +225,7 @@ def _rnncli_run(cell: str, x: Any, job: dict, epochs: int) -> Any:
             "batch_size": job["batch_size"],
             "patience": 0,
             "seed": job["seed"],
+            "loss": "mse",  # as the plain script trains
         }
     )
 
@@ -291,7 +292,7 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
                 keras.utils.set_random_seed(run.train.seed)
             model = _rnncli_compiled(run, x)
             _with_timer(model, timer)
-            result = training.fit(model, (x, y), val, run.train)
+            result = training.fit(model, (x, y, None), (*val, None), run.train)
             assert len(result.history) == job["epochs"], result
         else:  # paired: both models in this process, one epoch each in turn
             run = _rnncli_run(cell, x, job, 1)
@@ -307,7 +308,7 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
                             plain_model, x, y, val, {**job, "fit_epochs": 1}, {}, plain_timer
                         )
                     else:
-                        training.fit(rnncli_model, (x, y), val, run.train)
+                        training.fit(rnncli_model, (x, y, None), (*val, None), run.train)
             row = {"plain_train_s": plain_timer.train, "plain_cpu_s": plain_timer.cpu}
         out["cells"][cell] = {
             "train_s": timer.train,
