@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -462,3 +465,100 @@ def test_load_refuses_code_in_the_model_file(tmp_path: Path, card) -> None:
     artifacts.save(target, CARD[0], [], weights=None, keras_models=[model])
     with pytest.raises(ArtifactError, match=r"custom code \(a Lambda layer\).*refuses"):
         artifacts.load_keras(artifacts.load(target))
+
+
+OLD_WINDOW_KEYS = [
+    "look_back",
+    "horizon",
+    "stride",
+    "min_look_back",
+    "pad",
+    "val_size",
+    "test_size",
+    "scale",
+    "normalize",
+    "skip_short",
+    "difference",
+]
+OLD_TRAIN_KEYS = [
+    "optimizer",
+    "learning_rate",
+    "loss",
+    "epochs",
+    "batch_size",
+    "patience",
+    "clipnorm",
+    "clipvalue",
+    "seed",
+    "device",
+]
+
+
+def as_release_0_1(model: Path, target: Path) -> Path:
+    """A copy of `model` as rnncli 0.1 wrote it: rnncli.yaml schema 1, no weights.npz."""
+    shutil.copytree(model, target)
+    (target / WEIGHTS_FILE).unlink()
+    meta = yaml.safe_load((target / META_FILE).read_text(encoding="utf-8"))
+    data, series = meta["data"], meta["series"]
+    ids = [s["id"] for s in series]
+    old = {
+        "schema_version": 1,
+        "created": meta["created"],
+        "interrupted": meta["interrupted"],
+        "data": {
+            "source": data["source"]["label"],
+            "columns": data["columns"],
+            "fill": data["fill"],
+            "freq": data["freq"],
+            "season": data["season"],
+            "series": ids,
+            "sizes": {k: [s["sizes"][i] for s in series] for i, k in enumerate(SPLIT_NAMES)},
+            "windows": data["windows"],
+            "fingerprint": {s["id"]: s["fingerprint"] for s in series},
+        },
+        "window": {k: meta["window"][k] for k in OLD_WINDOW_KEYS},
+        "model": meta["model"],
+        "train": {k: meta["train"][k] for k in OLD_TRAIN_KEYS},
+        "masked": meta["masked"],
+        "scaler": {
+            "method": meta["scale"],
+            "series": {s["id"]: {"center": s["center"], "scale": s["scale"]} for s in series},
+        },
+        "fit": {k: v for k, v in meta["fit"].items() if k != "refit"},
+        "params": meta["params"],
+        "device": meta["device"],
+        "versions": meta["versions"],
+    }
+    (target / META_FILE).write_text(yaml.safe_dump(old, sort_keys=False), encoding="utf-8")
+    return target
+
+
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@pytest.mark.tf
+def test_a_model_from_release_0_1_still_predicts_and_evaluates(
+    air_model: Path, tmp_path: Path
+) -> None:
+    old = as_release_0_1(air_model, tmp_path / "old")
+    data = str(Path(__file__).resolve().parent.parent / "sample_data" / "airpassengers.csv")
+    runner = CliRunner()
+    now = runner.invoke(app, ["predict", str(air_model), data, "--steps", "5", "-f", "csv"])
+    then = runner.invoke(app, ["predict", str(old), data, "--steps", "5", "-f", "csv"])
+    assert then.exit_code == 0, then.stderr
+    assert "has no weights.npz (an older model): running it with Keras" in then.stderr
+    # the same forecast (Keras there, NumPy here: equal to float32 rounding)
+    a, b = (pd.read_csv(io.StringIO(r.stdout)) for r in (then, now))
+    assert a["month"].tolist() == b["month"].tolist()
+    np.testing.assert_allclose(a["passengers"], b["passengers"], rtol=1e-6)
+    result = runner.invoke(app, ["evaluate", str(old), data, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fresh = runner.invoke(app, ["evaluate", str(air_model), data, "-f", "json"])
+    for x, y in zip(
+        json.loads(result.stdout)["metrics"], json.loads(fresh.stdout)["metrics"], strict=True
+    ):
+        assert x.keys() == y.keys()
+        for key, value in x.items():
+            assert value == (
+                pytest.approx(y[key], rel=1e-5) if isinstance(value, float) else y[key]
+            )
