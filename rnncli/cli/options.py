@@ -237,8 +237,9 @@ SeasonOpt = Annotated[
 Difference = Annotated[
     int | None,
     typer.Option(
-        help="Forecast the targets' lag-N differences y[t] - y[t-N] (e.g. 12 for a monthly "
-        "season) and add them back; best with --normalize none [default: off].",
+        help="Forecast the targets' lag-N differences y[t] - y[t-N] (after --transform; e.g. "
+        "12 for a monthly season) and add them back [default: off, or the season with "
+        "fewer than 500 training windows].",
         min=1,
         rich_help_panel=WINDOW_PANEL,
     ),
@@ -332,8 +333,9 @@ RefitOpt = Annotated[
     bool | None,
     typer.Option(
         "--refit/--no-refit",
-        help="After scoring the validation and test parts, retrain on every window for the "
-        "epochs validation chose, so the saved model knows the latest data [default: refit].",
+        help="After early stopping and scoring, 3 more epochs on every window (the held-out "
+        "parts included), so the saved model knows the latest data [default: refit with "
+        "500+ training windows].",
         rich_help_panel=TRAIN_PANEL,
     ),
 ]
@@ -341,7 +343,7 @@ RefitOpt = Annotated[
 EnsembleOpt = Annotated[
     int | None,
     opt(
-        "Train N members (seeds seed, seed+1, ...) and forecast their median [default: 1].",
+        "Train N members (seeds seed, seed+1, ...) and forecast their median [default: 5].",
         TRAIN_PANEL,
         min=1,
     ),
