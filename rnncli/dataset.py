@@ -178,7 +178,7 @@ def season_of(panel: Panel, spec: WindowSpec) -> int:
     return spec.season if spec.season is not None else season_from_freq(panel.freq)
 
 
-FEW_WINDOWS = 500  # training origins below which seasonal differencing replaces deseasonalising
+FEW_WINDOWS = 200  # training origins below which seasonal differencing replaces deseasonalising
 
 
 def training_origins(panel: Panel, spec: WindowSpec) -> int:

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_CYCLES = 2  # full seasons of training data needed to estimate seasonal indices
+# the seasonal strength below which a series is left as it is: prices have ~0.01 (weekday
+# "seasons" of a random walk are noise, and removing them cost 3 % of MAPE), M1's monthly
+# series a median of 0.6 (5 % of them below 0.1), electricity 0.7, AirPassengers 0.9
+MIN_STRENGTH = 0.1
 
 
 @dataclass(frozen=True)
@@ -62,17 +66,30 @@ class TargetTransform:
         return out
 
 
-def seasonal_indices(z: np.ndarray, phase: np.ndarray, m: int) -> np.ndarray:
-    """Classical additive decomposition: m indices summing to 0 (index p for phase p)."""
+def _detrended(z: np.ndarray, phase: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """z minus its centred moving average (2×m for an even m), and the phases of those rows."""
     weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     trend = np.convolve(z, weights, mode="valid")
     offset = (len(weights) - 1) // 2
-    detrended = z[offset : offset + len(trend)] - trend
-    at = phase[offset : offset + len(trend)] % m
+    return z[offset : offset + len(trend)] - trend, phase[offset : offset + len(trend)] % m
+
+
+def seasonal_indices(z: np.ndarray, phase: np.ndarray, m: int) -> np.ndarray:
+    """Classical additive decomposition: m indices summing to 0 (index p for phase p)."""
+    detrended, at = _detrended(z, phase, m)
     sums = np.bincount(at, weights=detrended, minlength=m)
     counts = np.bincount(at, minlength=m)
     idx = np.divide(sums, counts, out=np.zeros(m), where=counts > 0)
     return idx - idx.mean()
+
+
+def seasonal_strength(z: np.ndarray, phase: np.ndarray, m: int, idx: np.ndarray) -> float:
+    """1 - Var(remainder) / Var(detrended), at least 0 (Wang, Smith & Hyndman 2006)."""
+    detrended, at = _detrended(z, phase, m)
+    spread = float(detrended.var())
+    if not spread > 0:
+        return 0.0
+    return max(0.0, 1.0 - float((detrended - idx[at]).var()) / spread)
 
 
 def fit(
@@ -81,7 +98,8 @@ def fit(
     """The transform of one series from its training targets (n_train, T) and their phases.
 
     transform: 'auto' (log where every training value is > 0) | 'log' | 'none';
-    deseasonalize: 'auto' or 'yes' (when season > 1 and >= MIN_CYCLES full cycles) | 'none'.
+    deseasonalize: 'auto' (when season > 1, >= MIN_CYCLES full cycles and a seasonal strength
+    of at least MIN_STRENGTH) | 'yes' (the same without the strength) | 'none'.
     """
     logs, seasons = [], []
     for t in range(train.shape[1]):
@@ -90,10 +108,12 @@ def fit(
         use_log = transform == "log" or (transform == "auto" and positive)
         logs.append(use_log)
         z = np.log(y) if use_log else y
+        idx: tuple[float, ...] = ()
         if deseasonalize != "none" and season > 1 and len(z) >= MIN_CYCLES * season:
-            seasons.append(tuple(float(v) for v in seasonal_indices(z, phase, season)))
-        else:
-            seasons.append(())
+            found = seasonal_indices(z, phase, season)
+            if deseasonalize == "yes" or seasonal_strength(z, phase, season, found) >= MIN_STRENGTH:
+                idx = tuple(float(v) for v in found)
+        seasons.append(idx)
     return TargetTransform(tuple(logs), tuple(seasons))
 
 

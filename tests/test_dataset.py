@@ -571,7 +571,7 @@ def test_auto_scale_with_transform_none_and_a_zero_target() -> None:
 
 def test_npz_keeps_the_transforms_and_their_phases(tmp_path: Path) -> None:
     prices = load_panel(SAMPLE / "prices.csv", DataSpec(target=("Close",)), "prices")
-    ds = build(prices, WindowSpec(horizon=2, difference=5))
+    ds = build(prices, WindowSpec(horizon=2, difference=5, deseasonalize="yes"))
     path = tmp_path / "prices.npz"
     save_npz(path, ds, spec_dict(prices, ds))
     back, spec_back = load_npz(path)

@@ -171,7 +171,7 @@ def test_build_round_trips_business_days_with_holidays() -> None:
     panel = load_panel(SAMPLE / "prices.csv", DataSpec(target=("Close",)), "prices")
     ordinal = step_ordinals(panel.series[0].time, panel.freq)
     assert panel.freq == "B" and (np.diff(ordinal) > 1).any()  # holidays skip an ordinal
-    ds = build(panel, WindowSpec(horizon=3))
+    ds = build(panel, WindowSpec(horizon=3, deseasonalize="yes"))
     assert ds.transforms is not None
     assert ds.transforms[0].log == (True,) and len(ds.transforms[0].season[0]) == 5
     idx = np.arange(len(ds.x))
@@ -255,3 +255,28 @@ def test_build_fits_the_transform_on_the_rows_before_the_test_part() -> None:
     np.testing.assert_allclose(ds.transforms[0].season[0], expected)
     assert ds.base is not None
     np.testing.assert_allclose(ds.base[0][:, 0], np.log(y) - expected[np.arange(30) % 4])
+
+
+def test_seasonal_strength_decides_auto() -> None:
+    """A clear season (strength near 1) is taken out; noise around a trend (near 0) is not."""
+    from rnncli.transforms import MIN_STRENGTH, seasonal_strength
+
+    rng = np.random.default_rng(0)
+    t = np.arange(600)  # 50 seasons: the noise's spurious "season" explains ~2 % of it
+    season = 0.3 * np.sin(2 * np.pi * t / 12)
+    walk = np.cumsum(rng.normal(0, 0.01, 600))
+    for z, strong in ((5 + 0.01 * t + season, True), (5 + walk, False)):
+        idx = seasonal_indices(z, t, 12)
+        strength = seasonal_strength(z, t, 12, idx)
+        assert (strength >= MIN_STRENGTH) is strong, strength
+        fitted = fit(np.exp(z)[:, None], t, 12, transform="auto", deseasonalize="auto")
+        assert bool(fitted.season[0]) is strong
+        forced = fit(np.exp(z)[:, None], t, 12, transform="auto", deseasonalize="yes")
+        assert len(forced.season[0]) == 12
+    # by hand: detrended d, indices s[phase]: 1 - var(d - s) / var(d)
+    z = np.log(np.exp(5 + season + walk))
+    d_full = z - np.convolve(z, np.r_[0.5, np.ones(11), 0.5] / 12, mode="same")
+    d = d_full[6:-6]
+    idx = seasonal_indices(z, t, 12)
+    want = 1 - np.var(d - idx[t[6:-6] % 12]) / np.var(d)
+    assert seasonal_strength(z, t, 12, idx) == pytest.approx(max(want, 0.0))
