@@ -42,6 +42,7 @@ class TrainOutcome:
     counts: dict[str, int]
     metrics: list[dict[str, Any]]
     params: int
+    metrics_split: str = "test"  # the part `metrics` score: test, or val without a test part
 
 
 def load_training_data(
@@ -253,14 +254,17 @@ def train(
     calibration = scoring.calibrate(ds.y[calib_idx], predict(calib_idx))
     calibration["source"] = "val" if len(val_idx) else "train (no validation windows: too narrow)"
     test_idx = ds.part(TEST)
+    # the held-out scores: the test part, else (a big panel's default) the validation part,
+    # which only early stopping has seen
+    scored, scored_split = (test_idx, "test") if len(test_idx) else (val_idx, "val")
     rows: list[dict[str, Any]] = []
-    if panel is not None and len(test_idx):
+    if panel is not None and len(scored):
         insample = scoring.insample_targets(ds.originals, list(ds.sizes["train"]))
         rows = scoring.score(
             ds.originals,
-            predict(test_idx),
-            ds.series[test_idx],
-            ds.origin[test_idx],
+            predict(scored),
+            ds.series[scored],
+            ds.origin[scored],
             ids=ds.series_ids,
             insample=insample,
             season=season,
@@ -331,7 +335,7 @@ def train(
     )
     extra = {modeldir.CALIBRATION_FILE: calibration}
     if rows:
-        extra[modeldir.METRICS_FILE] = {"split": "test", "season": season, "rows": rows}
+        extra[modeldir.METRICS_FILE] = {"split": scored_split, "season": season, "rows": rows}
     modeldir.save(
         out,
         card,
@@ -345,7 +349,7 @@ def train(
         raise Interrupted(
             f"training interrupted; the best model so far was saved to {out} (marked interrupted)"
         )
-    return TrainOutcome(out, device, result, counts, rows, params)
+    return TrainOutcome(out, device, result, counts, rows, params, scored_split)
 
 
 @dataclass

@@ -460,10 +460,13 @@ def sizes(n: int, horizon: int = 3, n_series: int = 1, lag: int = 0, **kw) -> tu
     return part_sizes(ws, n, n - lag, n_series, 1 + horizon, "the series")
 
 
-def test_auto_parts_of_a_panel_of_100_series_are_one_horizon() -> None:
+def test_auto_parts_of_a_panel_of_100_series_are_one_horizon_of_validation() -> None:
+    """A big panel validates on each series' last horizon and holds out no test part."""
     assert PANEL_SERIES == 100
-    assert sizes(50, horizon=3, n_series=100) == (44, 3, 3)
-    assert sizes(500, horizon=6, n_series=250) == (488, 6, 6)
+    assert sizes(50, horizon=3, n_series=100) == (47, 3, 0)
+    assert sizes(500, horizon=6, n_series=250) == (494, 6, 0)
+    # an explicit test size still holds one out
+    assert sizes(50, horizon=3, n_series=100, test_size=3) == (44, 3, 3)
 
 
 def test_auto_parts_of_a_smaller_panel_are_the_horizon_or_10_percent() -> None:

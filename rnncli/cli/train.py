@@ -161,4 +161,9 @@ def train(
             "mase",
             "mae_vs_naive",
         ]
-        console.write_rows(outcome.metrics, fmt.value, title="held-out test part", columns=cols)
+        title = (
+            "held-out test part"
+            if outcome.metrics_split == "test"
+            else "validation part (no test part; early stopping watched it)"
+        )
+        console.write_rows(outcome.metrics, fmt.value, title=title, columns=cols)
