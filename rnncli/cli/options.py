@@ -193,8 +193,8 @@ ValSize = Annotated[
 TestSize = Annotated[
     float | None,
     typer.Option(
-        help="Test part: a fraction (<1) or a count of final steps per series [default: as "
-        "--val-size].",
+        help="Test part: a fraction (<1) or a count of final steps per series [default: none "
+        "for a panel of 100+ series, else as --val-size].",
         min=0,
         rich_help_panel=WINDOW_PANEL,
     ),
@@ -219,8 +219,9 @@ DeseasonalizeOpt = Annotated[
     Deseasonalize | None,
     typer.Option(
         help="Remove each series' seasonal pattern (fitted on its rows before the test part) "
-        "and add it back to the forecast [default: auto: with 2+ seasons of data; with fewer "
-        "than 500 training windows seasonal differences instead; yes: always].",
+        "and add it back to the forecast [default: auto: with 2+ seasons of data and a "
+        "seasonal strength of 0.1+; with fewer than 200 training windows seasonal differences "
+        "instead; yes: always].",
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
@@ -239,7 +240,7 @@ Difference = Annotated[
     typer.Option(
         help="Forecast the targets' lag-N differences y[t] - y[t-N] (after --transform; e.g. "
         "12 for a monthly season) and add them back [default: off, or the season with "
-        "fewer than 500 training windows].",
+        "fewer than 200 training windows].",
         min=1,
         rich_help_panel=WINDOW_PANEL,
     ),
@@ -335,7 +336,7 @@ RefitOpt = Annotated[
         "--refit/--no-refit",
         help="After early stopping and scoring, 3 more epochs on every window (the held-out "
         "parts included), so the saved model knows the latest data [default: refit with "
-        "500+ training windows].",
+        "200+ training windows].",
         rich_help_panel=TRAIN_PANEL,
     ),
 ]
