@@ -6,15 +6,15 @@
 
 Models, trained here into a temporary directory (--model-dir / --m1-model-dir reuse one):
 
-- prices: `rnncli train sample_data/prices.csv --look-back 30 --epochs 2 --out <tmp>/prices
-  --force` (one LSTM of 64 units on the Close price, horizon 1, no mask input); data:
-  sample_data/prices.csv (750 daily rows).
+- prices: `rnncli train sample_data/prices.csv --look-back 30 --epochs 2 --ensemble 1
+  --out <tmp>/prices --force` (one LSTM of 64 units on the Close price, horizon 1; one
+  member, as the minimal Keras script loads one model); data: sample_data/prices.csv.
 - M1: a global model of the M1 monthly panel. The CSV is built from
   /work/shared/data/m1_monthly.csv (series_id, t, value, split): the `train` rows only, `t`
   written as month-start dates (t=1 is 1970-01-01 for every series; only the frequency
   matters), the split column dropped: 617 series, 44,892 rows. `rnncli train M1.csv --id-col
-  series_id --horizon 18 --min-look-back 12 --epochs 2 --out <tmp>/m1 --force` (LSTM 64,
-  padded windows with a boolean mask input). Predict: all 617 series x 18 steps.
+  series_id --horizon 18 --min-look-back 12 --epochs 2 --ensemble 1 --out <tmp>/m1 --force`
+  (LSTM 64, padded windows with a boolean mask input). Predict: all 617 series x 18 steps.
 
 1. Cold start. Every timed command is a fresh process (cold interpreter; the OS file cache is
    warm: one untimed run of each command comes first). Runs are interleaved command by
@@ -553,7 +553,18 @@ def main() -> None:
         if prices is None:
             prices = tmp / "prices"
             train(
-                [str(PRICES), "--look-back", "30", "--epochs", "2", "--out", str(prices), "--force"]
+                [
+                    str(PRICES),
+                    "--look-back",
+                    "30",
+                    "--epochs",
+                    "2",
+                    "--ensemble",
+                    "1",
+                    "--out",
+                    str(prices),
+                    "--force",
+                ]
             )
         m1_csv = tmp / "M1.csv"
         n_series, n_rows = build_m1_csv(m1_csv)
@@ -561,7 +572,19 @@ def main() -> None:
         if m1 is None:
             m1 = tmp / "m1"
             flags = ["--id-col", "series_id", "--horizon", "18", "--min-look-back", "12"]
-            train([str(m1_csv), *flags, "--epochs", "2", "--out", str(m1), "--force"])
+            train(
+                [
+                    str(m1_csv),
+                    *flags,
+                    "--epochs",
+                    "2",
+                    "--ensemble",
+                    "1",
+                    "--out",
+                    str(m1),
+                    "--force",
+                ]
+            )
 
         minimal = "minimal Keras script (load model.keras + predict {} window{})"
         ref_p, ref_m = minimal.format(1, ""), minimal.format(n_series, "s")
