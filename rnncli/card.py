@@ -20,26 +20,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from rnncli.config import DataSpec, RunConfig, build_config
+from rnncli.data import Columns
 from rnncli.engine import NetworkSpec
 from rnncli.errors import ArtifactError, ConfigError
 from rnncli.transforms import TargetTransform
 
 SCHEMA_VERSION = 2
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Column roles recorded at training. `inputs` are the model's inputs, targets first."""
-
-    time_col: str | None
-    targets: tuple[str, ...]
-    inputs: tuple[str, ...]
-    id_col: str | None
-
-    @property
-    def features(self) -> tuple[str, ...]:
-        return tuple(c for c in self.inputs if c not in self.targets)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ class Columns:
     inputs: tuple[str, ...]
     id_col: str | None
 
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The inputs that are not targets."""
+        return tuple(c for c in self.inputs if c not in self.targets)
+
 
 @dataclass(frozen=True)
 class Series:
