@@ -103,11 +103,11 @@ def predict(
     """
     import io
 
-    from rnncli import predict as predicting
+    from rnncli import predict as library
 
     levels = _levels(intervals)
     source, label = open_data(data)
-    fc = predicting.predict(
+    fc = library.predict(
         model_dir,
         source,
         label,
@@ -122,13 +122,13 @@ def predict(
         console.warn(line)
     for line in fc.notes:
         console.note(line)
-    rows = predicting.rows(fc)
+    rows = library.rows(fc)
     title = f"forecast from {model_dir}"
     if output is not None:
         kind = fmt or (Format.json if output.suffix.lower() == ".json" else Format.csv)
         buffer = io.StringIO()
         console.write_rows(rows, kind.value, title=title, stream=buffer)
-        predicting.write_atomic(output, buffer.getvalue())
+        library.write_atomic(output, buffer.getvalue())
         console.note(f"wrote {len(rows)} rows to {output}")
         return
     if fmt is None:

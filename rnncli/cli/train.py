@@ -130,7 +130,7 @@ def train(
         return
     if data is None:
         raise typer.BadParameter("DATA is required (a CSV file, - for stdin, or an .npz)")
-    from rnncli import train as pipeline
+    from rnncli.train import train as train_model
 
     source, label = open_data(data)
     if out is None:
@@ -139,7 +139,7 @@ def train(
     say = (lambda _msg: None) if quiet else console.note
     progress = console.EpochProgress(run.train.epochs, quiet=quiet)
     try:
-        outcome = pipeline.train(run, source, label, out, force=force, note=say, on_epoch=progress)
+        outcome = train_model(run, source, label, out, force=force, note=say, on_epoch=progress)
     finally:
         progress.close()
     fit = outcome.fit
