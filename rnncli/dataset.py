@@ -23,12 +23,11 @@ import numpy as np
 from rnncli.atomic import atomic_open
 from rnncli.config import WindowSpec, resolve_window
 from rnncli.data import Panel, resolve_size
-from rnncli.differencing import difference
-from rnncli.errors import DataError
+from rnncli.errors import ConfigError, DataError
 from rnncli.metrics import season_from_freq
 from rnncli.originals import Originals
 from rnncli.timestamps import step_ordinals
-from rnncli.transforms import TargetTransform
+from rnncli.transforms import TargetTransform, network_inputs
 from rnncli.transforms import fit as fit_transform
 from rnncli.windows import history, origins, targets
 
@@ -71,13 +70,21 @@ class Scaler:
         return cls(data["method"], center, scale)
 
 
-def fit_scale(train: np.ndarray, method: str, n_targets: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Statistics of one series' training rows (n_train, n_inputs).
+def fit_scale(
+    train: np.ndarray,
+    method: str,
+    n_targets: int = 0,
+    *,
+    logged: tuple[bool, ...] = (),
+    raw_targets: np.ndarray | None = None,
+    differenced: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Statistics of one series' training rows (n_train, n_inputs) of the network's inputs.
 
-    `auto` standardises the features and leaves the `n_targets` target columns as they are:
-    `build` then divides a target that is not logged by its mean |value| (its level becomes
-    1, its sign and its zero stay); a logged one needs nothing (log differences are already
-    unit-free).
+    `auto` standardises the features and only divides the `n_targets` target columns (center
+    0, so their sign and zero stay): differences by their mean |value|; a logged target by 1
+    (log differences are already unit-free); any other by the mean |value| of its original
+    training values `raw_targets` (its level becomes 1).
     """
     n_inputs = train.shape[1]
     if method == "none":
@@ -86,7 +93,14 @@ def fit_scale(train: np.ndarray, method: str, n_targets: int = 0) -> tuple[np.nd
         center, spread = train.min(axis=0), np.ptp(train, axis=0)
     elif method == "auto":
         center, spread = train.mean(axis=0), train.std(axis=0)
-        center[:n_targets], spread[:n_targets] = 0.0, 1.0
+        center[:n_targets] = 0.0
+        for t in range(n_targets):
+            if differenced:
+                spread[t] = np.mean(np.abs(train[:, t]))
+            elif logged[t] or raw_targets is None:
+                spread[t] = 1.0
+            else:
+                spread[t] = np.mean(np.abs(raw_targets[:, t]))
     else:
         center, spread = train.mean(axis=0), train.std(axis=0)
     return center, np.where(spread > 0, spread, 1.0)
@@ -229,9 +243,10 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
     spec = resolve_window(spec, season_of(panel, spec))
     chosen = few_windows_rule(panel, spec)
     few_windows, spec = chosen != spec, chosen
-    assert spec.look_back is not None and spec.min_look_back is not None
+    look_back, min_lb = spec.look_back, spec.min_look_back
+    if look_back is None or min_lb is None:  # resolve_window decides both: a bug otherwise
+        raise ConfigError("rnncli could not decide the look-back; pass --look-back")
     n_targets = len(panel.columns.targets)
-    min_lb = spec.min_look_back
     lag = spec.difference or 0
     originals: list[np.ndarray] = []
     bases: list[np.ndarray] = []
@@ -264,29 +279,24 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         ordinal = step_ordinals(s.time, panel.freq)
         fitted = n_train + n_val + lag  # the transform sees every row before the test part
         transform = _fit_transform(target[:fitted], ordinal[:fitted], spec, name)
-        base = transform.forward(target, ordinal)
-        values = np.concatenate([base, s.values[:, n_targets:]], axis=1)
-        time = s.time
-        if lag:
-            values, time = difference(values, n_targets, lag), s.time[lag:]
-        center, scale = fit_scale(values[:n_train], spec.scale, n_targets)
-        if spec.scale == "auto" and lag:  # differences: their mean |value| is the unit
-            for t in range(n_targets):
-                level = np.mean(np.abs(values[:n_train, t]))
-                scale[t] = level if np.isfinite(level) and level > 0 else 1.0
-        elif spec.scale == "auto":  # the unit of a target that is not logged: its mean |value|
-            for t in range(n_targets):
-                if not transform.log[t]:
-                    level = np.mean(np.abs(target[: n_train + lag, t]))
-                    scale[t] = level if level > 0 else 1.0
+        base, values = network_inputs(s.values, n_targets, transform, ordinal, lag)
+        time = s.time[lag:]
+        center, scale = fit_scale(
+            values[:n_train],
+            spec.scale,
+            n_targets,
+            logged=transform.log,
+            raw_targets=target[: n_train + lag],
+            differenced=bool(lag),
+        )
         scaled = ((values - center) / scale).astype(np.float32)
-        at = origins(n, spec.look_back, spec.horizon, spec.stride, spec.min_look_back)
+        at = origins(n, look_back, spec.horizon, spec.stride, min_lb)
         end = at + spec.horizon
         split = np.full(len(at), -1, dtype=np.int8)
         split[end <= n_train] = TRAIN
         split[(at >= n_train) & (end <= n_train + n_val)] = VAL
         split[at >= n_train + n_val] = TEST
-        x, mask = history(scaled, at, spec.look_back, spec.pad)
+        x, mask = history(scaled, at, look_back, spec.pad)
         y = targets(scaled, at, spec.horizon, n_targets)
         steps = at[:, None] + np.arange(spec.horizon)[None, :]
         index = len(ids)
@@ -355,7 +365,8 @@ def _fit_transform(
 def spec_dict(panel: Panel, ds: Dataset) -> dict[str, Any]:
     """Everything later commands need to read the windows back and undo the scaling."""
     c = panel.columns
-    assert ds.spec is not None and ds.transforms is not None
+    if ds.spec is None or ds.transforms is None:  # build always sets both
+        raise DataError("these windows carry no window spec or transforms; rebuild them")
     return {
         "source": panel.source,
         "columns": {

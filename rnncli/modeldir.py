@@ -235,7 +235,8 @@ def load_engine(model: ModelDir, requested: str = "numpy", note: Any = None) -> 
         from rnncli.engine.numpy_engine import load_weights
 
         network = model.card.engine.network
-        assert network is not None  # engine_kind checked it
+        if network is None:  # engine_kind falls back to Keras without one
+            raise ArtifactError(f"{model.path / META_FILE} has no engine.network; retrain it")
         file = model.path / WEIGHTS_FILE
         if members == 1:
             return load_numpy(network, file)

@@ -24,11 +24,10 @@ import pandas as pd
 from rnncli.card import ModelCard, SeriesRecord
 from rnncli.config import DataSpec
 from rnncli.data import Panel, check_file, format_time, load_panel, series_digest
-from rnncli.differencing import difference
 from rnncli.errors import DataError
 from rnncli.originals import Originals
 from rnncli.timestamps import check_kind, check_steps, ends_before, series_freq, step_ordinals
-from rnncli.transforms import TargetTransform
+from rnncli.transforms import TargetTransform, network_inputs
 from rnncli.windows import history
 
 Source = str | Path | IO[str]
@@ -226,10 +225,8 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
         target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
         transform = record.transform(n_targets)
         ordinal = step_ordinals(time, card.freq)
-        base = transform.forward(target, ordinal)
-        inputs = np.concatenate([base, s.values[:, n_targets:]], axis=1)
-        diffed = difference(inputs, n_targets, lag) if lag else inputs
-        values.append(((diffed - center[i]) / scale[i]).astype(np.float32))
+        base, inputs = network_inputs(s.values, n_targets, transform, ordinal, lag)
+        values.append(((inputs - center[i]) / scale[i]).astype(np.float32))
         originals.append(target)
         bases.append(base)
         transforms.append(transform)

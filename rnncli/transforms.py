@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnncli.differencing import difference
+
 MIN_CYCLES = 2  # full seasons of training data needed to estimate seasonal indices
 # the seasonal strength below which a series is left as it is: prices have ~0.01 (weekday
 # "seasons" of a random walk are noise, and removing them cost 3 % of MAPE), M1's monthly
@@ -74,6 +76,20 @@ def _detrended(z: np.ndarray, phase: np.ndarray, m: int) -> tuple[np.ndarray, np
     return z[offset : offset + len(trend)] - trend, phase[offset : offset + len(trend)] % m
 
 
+def network_inputs(
+    values: np.ndarray, n_targets: int, transform: TargetTransform, ordinal: np.ndarray, lag: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A series' rows (n, F) -> (its transformed targets (n, T), the network's unscaled inputs).
+
+    The inputs are the transformed targets beside the features as they are, lag-differenced
+    with --difference (then n - lag rows). Training (`dataset.build`) and forecasting
+    (`prepare.prepare`) both go through here, so both see the same space.
+    """
+    base = transform.forward(values[:, :n_targets], ordinal)
+    inputs = np.concatenate([base, values[:, n_targets:]], axis=1)
+    return base, difference(inputs, n_targets, lag) if lag else inputs
+
+
 def seasonal_indices(z: np.ndarray, phase: np.ndarray, m: int) -> np.ndarray:
     """Classical additive decomposition: m indices summing to 0 (index p for phase p)."""
     detrended, at = _detrended(z, phase, m)
@@ -117,4 +133,4 @@ def fit(
     return TargetTransform(tuple(logs), tuple(seasons))
 
 
-__all__ = ["MIN_CYCLES", "TargetTransform", "fit", "seasonal_indices"]
+__all__ = ["MIN_CYCLES", "TargetTransform", "fit", "network_inputs", "seasonal_indices"]
