@@ -10,6 +10,7 @@ import typer
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors, open_data
 from rnncli.cli.options import (
+    SEASON_DEFAULT,
     Engine,
     EngineOpt,
     Format,
@@ -31,9 +32,7 @@ def evaluate(
     season: Annotated[
         int | None,
         typer.Option(
-            help="Seasonal period for MASE and seasonal naive [default: from the "
-            "time frequency: 12 monthly, 4 quarterly, 7 daily, 5 business-daily, "
-            "24 hourly, else 1].",
+            help="Seasonal period for MASE and seasonal naive " + SEASON_DEFAULT,
             min=1,
         ),
     ] = None,

@@ -225,12 +225,15 @@ DeseasonalizeOpt = Annotated[
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
+SEASON_DEFAULT = (
+    "[default: from the time frequency: 12 monthly, 4 quarterly, 7 daily, 5 business-daily, "
+    "24 hourly, else 1]."
+)
 SeasonOpt = Annotated[
     int | None,
     typer.Option(
         "--season",
-        help="Seasonal period [default: from the time frequency: 12 monthly, 4 quarterly, "
-        "7 daily, 5 business-daily, 24 hourly, else 1].",
+        help="Seasonal period " + SEASON_DEFAULT,
         min=1,
         rich_help_panel=WINDOW_PANEL,
     ),
