@@ -9,7 +9,10 @@ import typer
 
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors, open_data
+from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
+    FORECAST_PANEL,
+    OUTPUT_PANEL,
     SEASON_DEFAULT,
     Engine,
     EngineOpt,
@@ -19,14 +22,20 @@ from rnncli.cli.options import (
 )
 
 
-@app.command()
+@app.command(
+    cls=HelpCommand,
+    epilog=examples(
+        "rnncli evaluate models/prices",
+        "rnncli evaluate models/prices newer.csv --backtest 20 --plot t.png",
+    ),
+)
 @handle_errors
 def evaluate(
     model_dir: ModelDir,
     data: Annotated[
         str | None,
         typer.Argument(
-            help="CSV (- for stdin) [default: the data the model was trained on].", metavar="[DATA]"
+            help="CSV (- for stdin) [default: the data the model was trained on].", metavar="DATA"
         ),
     ] = None,
     season: Annotated[
@@ -34,6 +43,7 @@ def evaluate(
         typer.Option(
             help="Seasonal period for MASE and seasonal naive " + SEASON_DEFAULT,
             min=1,
+            rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,
     backtest: Annotated[
@@ -42,6 +52,7 @@ def evaluate(
             help="Score only the last K forecast origins of each series' test part "
             "(rolling origin, no retraining).",
             min=1,
+            rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,
     plot: Annotated[
@@ -50,6 +61,7 @@ def evaluate(
             "--plot",
             help="Draw history, actuals and forecasts to a PNG (needs the 'plot' extra).",
             dir_okay=False,
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
     engine: EngineOpt = Engine.numpy,

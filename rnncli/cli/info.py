@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors
+from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
     Format,
     FormatOpt,
 )
 
 
-@app.command()
+@app.command(cls=HelpCommand, epilog=examples("rnncli info", "rnncli info --format json"))
 @handle_errors
 def info(fmt: FormatOpt = Format.table) -> None:
     """Versions of rnncli, Python, TensorFlow and Keras, and the devices TensorFlow sees."""

@@ -9,7 +9,9 @@ import typer
 
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors, make_config, open_data
+from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
+    OUTPUT_PANEL,
     ConfigOpt,
     DataArg,
     DeseasonalizeOpt,
@@ -66,12 +68,20 @@ def summary_rows(ds: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-@app.command()
+@app.command(
+    cls=HelpCommand,
+    epilog=examples(
+        "rnncli ingest prices.csv --look-back 30 --horizon 5 --out w.npz",
+    ),
+)
 @handle_errors
 def ingest(
     data: DataArg,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the windows to this .npz file.")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Write the windows to this .npz file.", rich_help_panel=OUTPUT_PANEL
+        ),
     ] = None,
     time_col: TimeCol = None,
     target: Target = None,

@@ -8,7 +8,9 @@ import typer
 
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors
+from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
+    OUTPUT_PANEL,
     Engine,
     EngineOpt,
     Format,
@@ -17,12 +19,24 @@ from rnncli.cli.options import (
 )
 
 
-@app.command("inspect-weights")
+@app.command(
+    "inspect-weights",
+    cls=HelpCommand,
+    epilog=examples(
+        "rnncli inspect-weights models/prices",
+        "rnncli inspect-weights models/prices --values --format json",
+    ),
+)
 @handle_errors
 def inspect_weights(
     model_dir: ModelDir,
     values: Annotated[
-        bool, typer.Option("--values", help="Also print the weight matrices, per gate.")
+        bool,
+        typer.Option(
+            "--values",
+            help="Also print the weight matrices, per gate.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
     ] = False,
     engine: EngineOpt = Engine.numpy,
     fmt: FormatOpt = Format.table,

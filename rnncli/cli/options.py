@@ -1,6 +1,16 @@
 """Option types shared by the commands: enums and Annotated aliases, each defined once.
 
-With cli.py the only module that imports typer.
+Help panels (`rich_help_panel=`; --help shows one section per panel, in this order): reuse
+these names for a new option, so that the commands group alike:
+  DATA_PANEL "Data"                  columns, filling: what is read from the CSV
+  WINDOW_PANEL "Windows and splits"  look-back, horizon, parts, transform, scaling, season
+  MODEL_PANEL "Model"                the network
+  TRAIN_PANEL "Training"             optimiser, epochs, ensemble, seed, device
+  FORECAST_PANEL "Forecast"          what predict/evaluate compute: steps, intervals, engine
+  OUTPUT_PANEL "Output"              where and how results go: --out, --format, --plot
+  GENERAL_PANEL "Options"            the rest (--config, --help)
+Placeholders are derived from the type (INTEGER, FLOAT, PATH, FILE, [a|b]) by
+cli/helpformat.py; column options say COLUMN. Choices are case-insensitive (case_sensitive=False).
 """
 
 from __future__ import annotations
@@ -48,8 +58,14 @@ class Fill(str, Enum):
     drop = "drop"
 
 
+DATA_PANEL = "Data"
+WINDOW_PANEL = "Windows and splits"
 MODEL_PANEL = "Model"
 TRAIN_PANEL = "Training"
+FORECAST_PANEL = "Forecast"
+OUTPUT_PANEL = "Output"
+GENERAL_PANEL = "Options"
+PANELS = (DATA_PANEL, WINDOW_PANEL, MODEL_PANEL, TRAIN_PANEL, FORECAST_PANEL, OUTPUT_PANEL)
 
 
 class Activation(str, Enum):
@@ -105,13 +121,10 @@ class Normalize(str, Enum):
 
 
 def opt(help_text: str, panel: str, **kw: Any) -> Any:
-    return typer.Option(help=help_text, rich_help_panel=panel, **kw)
+    return typer.Option(help=help_text, rich_help_panel=panel, case_sensitive=False, **kw)
 
 
 # ---- options shared by ingest and train (defined once) ----------------------------------------
-
-DATA_PANEL = "Data"
-WINDOW_PANEL = "Windows and splits"
 
 DataArg = Annotated[
     str, typer.Argument(help="CSV file, or - to read it from stdin.", metavar="DATA")
@@ -120,6 +133,7 @@ TimeCol = Annotated[
     str | None,
     typer.Option(
         help="Time column (default: the first column that parses as dates).",
+        metavar="COLUMN",
         rich_help_panel=DATA_PANEL,
     ),
 ]
@@ -128,6 +142,7 @@ Target = Annotated[
     typer.Option(
         help="Column to forecast; repeat for several (default: the only numeric "
         "column, else one named close/price/value/y).",
+        metavar="COLUMN",
         rich_help_panel=DATA_PANEL,
     ),
 ]
@@ -135,18 +150,25 @@ Features = Annotated[
     list[str] | None,
     typer.Option(
         help="Extra input column; repeat for several (default: the targets only).",
+        metavar="COLUMN",
         rich_help_panel=DATA_PANEL,
     ),
 ]
 IdCol = Annotated[
     str | None,
     typer.Option(
-        help="Series id column of a long panel of many series.", rich_help_panel=DATA_PANEL
+        help="Series id column of a long panel of many series.",
+        metavar="COLUMN",
+        rich_help_panel=DATA_PANEL,
     ),
 ]
 FillOpt = Annotated[
     Fill | None,
-    typer.Option(help="Fill missing values (default: refuse them).", rich_help_panel=DATA_PANEL),
+    typer.Option(
+        help="Fill missing values (default: refuse them).",
+        case_sensitive=False,
+        rich_help_panel=DATA_PANEL,
+    ),
 ]
 LookBack = Annotated[
     int | None,
@@ -177,7 +199,9 @@ MinLookBack = Annotated[
 PadOpt = Annotated[
     Pad | None,
     typer.Option(
-        help="Side of the padding in short windows [default: post].", rich_help_panel=WINDOW_PANEL
+        help="Side of the padding in short windows [default: post].",
+        case_sensitive=False,
+        rich_help_panel=WINDOW_PANEL,
     ),
 ]
 ValSize = Annotated[
@@ -204,6 +228,7 @@ ScaleOpt = Annotated[
     typer.Option(
         help="Scaling fitted on each series' training part [default: auto: none for logged "
         "targets, divided by their mean |value| otherwise; features standardised].",
+        case_sensitive=False,
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
@@ -212,6 +237,7 @@ TransformOpt = Annotated[
     typer.Option(
         help="Transform of the targets before anything else [default: auto: log when every "
         "training value is positive].",
+        case_sensitive=False,
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
@@ -222,6 +248,7 @@ DeseasonalizeOpt = Annotated[
         "and add it back to the forecast [default: auto: with 2+ seasons of data and a "
         "seasonal strength of 0.1+; with fewer than 200 training windows seasonal differences "
         "instead; yes: always].",
+        case_sensitive=False,
         rich_help_panel=WINDOW_PANEL,
     ),
 ]
@@ -260,7 +287,12 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="YAML file of options (flags override it).", dir_okay=False),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", help="Output format.", case_sensitive=False, rich_help_panel=OUTPUT_PANEL
+    ),
+]
 
 
 EngineOpt = Annotated[
@@ -269,10 +301,14 @@ EngineOpt = Annotated[
         "--engine",
         help="What runs the network: numpy (no TensorFlow: fast start-up) or keras "
         "(loads model.keras). A model without weights.npz runs on keras.",
+        case_sensitive=False,
+        rich_help_panel=FORECAST_PANEL,
     ),
 ]
 
-ModelDir = Annotated[Path, typer.Argument(help="Model directory made by 'rnncli train'.")]
+ModelDir = Annotated[
+    Path, typer.Argument(help="Model directory made by 'rnncli train'.", metavar="MODEL_DIR")
+]
 
 
 # ---- train: model and training options ----------------------------------------------------

@@ -10,11 +10,15 @@ import typer
 
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors, open_data, write_stdout
+from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
+    FORECAST_PANEL,
+    OUTPUT_PANEL,
     DataArg,
     Engine,
     EngineOpt,
     Format,
+    ModelDir,
 )
 
 
@@ -38,12 +42,16 @@ def _levels(text: str | None) -> tuple[int, ...]:
     return tuple(dict.fromkeys(levels))
 
 
-@app.command()
+@app.command(
+    cls=HelpCommand,
+    epilog=examples(
+        "rnncli predict models/prices prices.csv --steps 5 --intervals 80,95",
+        "cat today.csv | rnncli predict models/prices - --output fc.csv",
+    ),
+)
 @handle_errors
 def predict(
-    model_dir: Annotated[
-        Path, typer.Argument(help="Model directory made by 'rnncli train'.", metavar="MODEL_DIR")
-    ],
+    model_dir: ModelDir,
     data: DataArg,
     steps: Annotated[
         int | None,
@@ -53,6 +61,7 @@ def predict(
             min=1,
             help="Steps to forecast after each series' last time stamp [default: the model's "
             "horizon]. Steps beyond the horizon are recursive (forecasts fed back).",
+            rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,
     intervals: Annotated[
@@ -63,6 +72,7 @@ def predict(
             help="Prediction intervals at these levels in percent, e.g. 80,95: columns "
             "<target>_lo80, <target>_hi80, ... (conformal, from the validation residuals; "
             "past the horizon the last step's width is reused).",
+            rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,
     future: Annotated[
@@ -72,6 +82,7 @@ def predict(
             dir_okay=False,
             help="CSV of the features' future values (time column, id column, feature "
             "columns): needed for --steps beyond the horizon when the model reads features.",
+            rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,
     output: Annotated[
@@ -82,6 +93,7 @@ def predict(
             dir_okay=False,
             help="Write the forecast to this file (atomically: complete or not at all) "
             "instead of stdout.",
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
     engine: EngineOpt = Engine.numpy,
@@ -92,6 +104,8 @@ def predict(
             "-f",
             help="Output format [default: table on a terminal, csv when piped; with --output: "
             "json for a .json file, else csv].",
+            case_sensitive=False,
+            rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
 ) -> None:

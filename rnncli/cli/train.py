@@ -10,7 +10,9 @@ import typer
 
 from rnncli.cli import render as console
 from rnncli.cli.common import app, handle_errors, make_config, open_data
+from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
+    OUTPUT_PANEL,
     ActivationOpt,
     BatchSizeOpt,
     BidirectionalOpt,
@@ -57,7 +59,13 @@ from rnncli.cli.options import (
 )
 
 
-@app.command()
+@app.command(
+    cls=HelpCommand,
+    epilog=examples(
+        "rnncli train sample_data/prices.csv --cell gru --horizon 5",
+        "rnncli train m1.csv --id-col series_id --horizon 18 --out models/m1",
+    ),
+)
 @handle_errors
 def train(
     data: Annotated[
@@ -68,9 +76,17 @@ def train(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Model directory [default: models/<data name>]."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Model directory [default: models/<data name>].",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing model.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing model.", rich_help_panel=OUTPUT_PANEL),
+    ] = False,
     cell: CellOpt = None,
     units: UnitsOpt = None,
     layers: LayersOpt = None,
@@ -79,7 +95,6 @@ def train(
     dropout: DropoutOpt = None,
     recurrent_dropout: RecurrentDropoutOpt = None,
     padding: PaddingOpt = None,
-    normalize: NormalizeOpt = None,
     optimizer: OptimizerOpt = None,
     learning_rate: LearningRateOpt = None,
     loss: LossOpt = None,
@@ -110,12 +125,16 @@ def train(
     deseasonalize: DeseasonalizeOpt = None,
     season: SeasonOpt = None,
     difference: Difference = None,
+    normalize: NormalizeOpt = None,
     skip_short: SkipShort = None,
     config: ConfigOpt = None,
     print_config: Annotated[
         bool, typer.Option("--print-config", help="Print the effective YAML config and exit.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress output.", rich_help_panel=OUTPUT_PANEL),
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Train a SimpleRNN, LSTM or GRU forecaster and save it as a model directory."""
