@@ -145,7 +145,8 @@ class ModelCard:
     def data_spec(self) -> DataSpec:
         """The column roles, to read newer data exactly as the training data was read."""
         c = self.columns
-        return DataSpec(c.time_col, c.targets, c.features, c.id_col, self.config.data.fill)
+        d = self.config.data
+        return DataSpec(c.time_col, c.targets, c.features, c.id_col, d.fill, d.time_format)
 
     @property
     def n_targets(self) -> int:
@@ -187,6 +188,7 @@ class ModelCard:
                     "id_col": self.columns.id_col,
                 },
                 "fill": flat["fill"],
+                "time_format": flat["time_format"],
                 "freq": self.freq,
                 "season": self.season,
                 "windows": dict(self.windows),
@@ -289,6 +291,7 @@ def _config(r: _Reader, meta: dict[str, Any], columns: Columns) -> RunConfig:
         features=list(columns.features),
         id_col=columns.id_col,
         fill=data.get("fill"),
+        time_format=data.get("time_format"),  # absent before rnncli 0.3: None
     )
     try:
         config = build_config(flat)

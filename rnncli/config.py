@@ -37,6 +37,7 @@ class DataSpec:
     features: tuple[str, ...] = ()
     id_col: str | None = None
     fill: Literal["ffill", "interpolate", "drop"] | None = None
+    time_format: str | None = None  # strftime codes of the time column (e.g. %Y%m%d)
 
 
 @dataclass(frozen=True)

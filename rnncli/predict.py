@@ -12,6 +12,7 @@ Everything here is pure: no printing; notes and warnings are returned for the ca
 
 from __future__ import annotations
 
+import gzip
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rnncli import atomic
+from rnncli import atomic, tables
 from rnncli.card import ModelCard
 from rnncli.data import format_times
 from rnncli.errors import ArtifactError, ConfigError, DataError
@@ -278,7 +279,27 @@ def rows(fc: Forecast) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-def write_atomic(path: Path, text: str) -> None:
+OUTPUT_KINDS = ("csv", "csv.gz", "json", "parquet")  # what --output writes, by extension
+
+
+def output_kind(path: Path, fmt: str | None) -> str:
+    """What --output writes at `path`: its extension's kind (`tables.output_kind`), which a
+    --format given beside it must match (never one format under another's name)."""
+    kind = tables.output_kind(Path(path), OUTPUT_KINDS, "the forecast")
+    if fmt is not None and fmt != kind.removesuffix(".gz"):
+        raise ConfigError(
+            f"--format {fmt} does not match --output {path} ({kind}); drop --format (the "
+            f"extension decides) or name the file .{fmt}"
+        )
+    return kind
+
+
+def parquet(fc: Forecast) -> bytes:
+    """The forecast table as a Parquet file (time stamps as timestamps, positions as integers)."""
+    return tables.parquet_bytes(fc.table)
+
+
+def write_atomic(path: Path, data: str | bytes, *, gzipped: bool = False) -> None:
     """Write the forecast to `path` with `atomic.write_atomic`: the old file or the whole new one.
 
     A failure is a DataError that names the file (and leaves it as it was).
@@ -286,8 +307,11 @@ def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     if path.is_dir():
         raise DataError(f"cannot write the forecast to {path}: it is a directory")
+    if gzipped:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        data = gzip.compress(raw, mtime=0)
     try:
-        atomic.write_atomic(path, text)
+        atomic.write_atomic(path, data)
     except OSError as exc:
         raise DataError(f"cannot write the forecast to {path}: {exc.strerror or exc}") from None
 
@@ -296,6 +320,8 @@ __all__ = [
     "Forecast",
     "forecast",
     "forecast_scaled",
+    "output_kind",
+    "parquet",
     "predict",
     "rows",
     "write_atomic",

@@ -13,17 +13,15 @@ original units and the one source of the naive baselines.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import numpy as np
-import pandas as pd
 
 from rnncli.card import ModelCard, SeriesRecord
 from rnncli.config import DataSpec
-from rnncli.data import Panel, check_file, format_time, load_panel, series_digest
+from rnncli.data import Panel, format_time, load_panel, read_table, series_digest
 from rnncli.errors import DataError
 from rnncli.originals import Originals
 from rnncli.timestamps import check_kind, check_steps, ends_before, series_freq, step_ordinals
@@ -36,51 +34,19 @@ Source = str | Path | IO[str]
 # ---- reading DATA with the model's columns ---------------------------------------------------
 
 
-def _read_text(source: Source, label: str) -> str:
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        check_file(path, label)
-        try:
-            if path.suffix == ".gz":
-                import gzip
-
-                return gzip.decompress(path.read_bytes()).decode("utf-8-sig")
-            return path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise DataError(f"{label} is not a readable CSV: it is not UTF-8 text") from None
-        except (OSError, EOFError) as exc:
-            raise DataError(
-                f"cannot read {label}: {getattr(exc, 'strerror', None) or exc}"
-            ) from None
-    try:
-        return source.read()
-    except UnicodeDecodeError:
-        raise DataError(f"{label} is not a readable CSV: it is not UTF-8 text") from None
-
-
-def _header(text: str) -> list[str] | None:
-    try:
-        head = pd.read_csv(io.StringIO(text), nrows=0, skipinitialspace=True)
-    except Exception:  # unreadable: load_panel says why, with the line
-        return None
-    return [str(c).strip() for c in head.columns]
-
-
 def read_csv(
     source: Source, label: str, spec: DataSpec, roles: dict[str, str], model_name: str
 ) -> Panel:
     """load_panel with the model's columns, after checking that DATA has them all."""
-    text = _read_text(source, label)
-    header = _header(text)
-    if header is not None:
-        for name, role in roles.items():
-            if name not in header:
-                raise DataError(
-                    f"column '{name}' ({role} of model {model_name}) is not in {label}; "
-                    f"its columns: {', '.join(header)}; give data with the columns the model "
-                    f"was trained on"
-                )
-    return load_panel(io.StringIO(text), spec, label)
+    frame = read_table(source, label)
+    for name, role in roles.items():
+        if name not in frame.columns:
+            raise DataError(
+                f"column '{name}' ({role} of model {model_name}) is not in {label}; "
+                f"its columns: {', '.join(map(str, frame.columns))}; give data with the columns "
+                f"the model was trained on"
+            )
+    return load_panel(frame, spec, label)
 
 
 def _roles(spec: DataSpec) -> dict[str, str]:
@@ -217,7 +183,8 @@ def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prep
         assert record is not None  # _unknown checked it
         time = s.time if time_col is not None else np.arange(n, dtype=np.int64)
         freq = series_freq(time, card.freq, where) if dates else None
-        check_steps(time[max(n - look_back - lag, 0) :] if history_only else time, freq, where)
+        if card.config.data.fill != "drop":  # as at training (`train.check_times`)
+            check_steps(time[max(n - look_back - lag, 0) :] if history_only else time, freq, where)
         if time_col is not None:
             older = ends_before(time, record.last, dates, where)
             if older is not None:
@@ -278,7 +245,7 @@ def read_future(
 ) -> np.ndarray:
     """Scaled feature values (S, need, n_features) at the future times of each series."""
     spec = card.data_spec()
-    fspec = DataSpec(spec.time_col, spec.features, (), spec.id_col, None)
+    fspec = DataSpec(spec.time_col, spec.features, (), spec.id_col, None, spec.time_format)
     roles = _roles(DataSpec(spec.time_col, (), spec.features, spec.id_col))
     panel = read_csv(source, label, fspec, roles, model_name)
     by_id = {s.id: s for s in panel.series}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnncli.data import format_time, infer_freq
+from rnncli.data import format_time, infer_freq, yyyymmdd
 from rnncli.errors import ArtifactError, DataError
 
 B_MAX_GAP_DAYS = 4  # business days: Fri -> Tue (a Monday holiday) is still one step
@@ -58,11 +58,15 @@ def _nominal(prev: pd.DatetimeIndex, off: pd.DateOffset) -> np.ndarray:
         return np.asarray(((base + off) - base).to_numpy(dtype="timedelta64[ns]"))
 
 
-def check_steps(time: np.ndarray, freq: str | None, where: str) -> None:
+TIME_FORMAT_HINT = "they look like dates written as numbers: pass --time-format %Y%m%d"
+
+
+def check_steps(time: np.ndarray, freq: str | None, where: str, whose: str = "the model's") -> None:
     """DataError at the first step that is not one step of `freq` (a gap, or too short).
 
     Business days ('B') allow up to 4 calendar days (holidays: Fri -> Tue); other
     frequencies allow 0.5x to 1.5x the nominal step. Integer positions use their median step.
+    `whose` says whose frequency it is in the message ("the model's", "the data's").
     """
     if len(time) < 2:
         return
@@ -90,9 +94,14 @@ def check_steps(time: np.ndarray, freq: str | None, where: str) -> None:
         i = int(bad[0])
         what = "a gap in time" if size[i] > nominal[i] else "a step shorter than one time step"
         unit = f"frequency {freq}" if freq else f"step {int(nominal[i])}"
+        fix = (
+            TIME_FORMAT_HINT
+            if yyyymmdd(time)
+            else "give one row per time step, without missing steps"
+        )
         raise DataError(
             f"{where}: {what} from {format_time(time[i])} to {format_time(time[i + 1])} "
-            f"(the model's {unit}); give one row per time step, without missing steps"
+            f"({whose} {unit}); {fix}"
         )
 
 
@@ -114,6 +123,17 @@ def check_kind(
             f"{label}: time column '{time_col}' holds {given}, but the model was trained "
             f"on {trained} in it; give the same kind of time stamps"
         )
+
+
+def check_series(time: np.ndarray, freq: str | None, where: str, whose: str) -> str | None:
+    """One series' time checks, the same at training and at prediction: its frequency (the
+    given one, else inferred; None for integer positions) and regular steps at it."""
+    if time.dtype.kind != "M":
+        check_steps(time, None, where, whose)
+        return None
+    step_freq = series_freq(time, freq, where)
+    check_steps(time, step_freq, where, whose)
+    return step_freq
 
 
 def series_freq(time: np.ndarray, recorded_freq: str | None, where: str) -> str:

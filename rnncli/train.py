@@ -22,6 +22,7 @@ from rnncli.engine.ensemble import member_prefix
 from rnncli.errors import TrainingError
 from rnncli.fitting import FitResult, Interrupted, ProgressHook, compile_model, fit
 from rnncli.inference import normalize_windows, predict_scaled
+from rnncli.timestamps import check_series
 from rnncli.weighting import insample_scale, window_weights
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ def load_training_data(
     panel = load_panel(source, run.data, label)
     for line in panel.notes:
         note(line)
+    if run.data.fill != "drop":  # rows dropped for missing values leave gaps on purpose
+        check_times(panel)
     ds = build(panel, run.window)
     if ds.few_windows and ds.spec is not None:
         note(
@@ -79,6 +82,16 @@ def load_training_data(
         note(f"Warning: skipped series {skipped}: too short for look-back + horizon")
     assert ds.spec is not None
     return panel, ds, spec_dict(panel, ds), dataclasses.replace(run, window=ds.spec)
+
+
+def check_times(panel: Panel) -> None:
+    """The time checks predict applies (`timestamps.check_series`), on every step of every
+    series: a file a model was trained on is always one it can forecast from."""
+    if panel.columns.time_col is None:
+        return
+    for s in panel.series:
+        where = f"{panel.source}: series '{s.id}'" if panel.columns.id_col else panel.source
+        check_series(s.time, panel.freq, where, "the data's")
 
 
 def _arrays(ds: Dataset, idx: np.ndarray, normalize: str) -> tuple[Any, np.ndarray, Any]:

@@ -32,6 +32,7 @@ from rnncli.cli.options import (
     Target,
     TestSize,
     TimeCol,
+    TimeFormat,
     TransformOpt,
     ValSize,
 )
@@ -84,6 +85,7 @@ def ingest(
         ),
     ] = None,
     time_col: TimeCol = None,
+    time_format: TimeFormat = None,
     target: Target = None,
     features: Features = None,
     id_col: IdCol = None,
@@ -109,7 +111,11 @@ def ingest(
     for key in ("data", "out", "config", "fmt"):
         flags.pop(key)
     run = make_config(config, flags)
+    from rnncli.tables import output_kind
     from rnncli.train import load_training_data
+
+    if out is not None:
+        output_kind(out, ("npz",), "the windows")
 
     source, label = open_data(data)
     _panel, ds, spec, _run = load_training_data(source, label, run, note=console.note)

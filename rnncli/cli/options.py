@@ -127,13 +127,28 @@ def opt(help_text: str, panel: str, **kw: Any) -> Any:
 # ---- options shared by ingest and train (defined once) ----------------------------------------
 
 DataArg = Annotated[
-    str, typer.Argument(help="CSV file, or - to read it from stdin.", metavar="DATA")
+    str,
+    typer.Argument(
+        help="CSV (.csv, .csv.gz; comma, ; or tab separated) or Parquet file, or - for stdin.",
+        metavar="DATA",
+    ),
 ]
 TimeCol = Annotated[
     str | None,
     typer.Option(
-        help="Time column (default: the first column that parses as dates).",
+        help="Time column (default: 'ds' in the long layout unique_id,ds,y, else the first "
+        "column that parses as dates).",
         metavar="COLUMN",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+TimeFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--time-format",
+        metavar="FORMAT",
+        help="strftime codes of the time column, e.g. %Y%m%d for 20010127 (numbers) or "
+        "%d.%m.%Y; recorded in the model, so predict and evaluate read it the same way.",
         rich_help_panel=DATA_PANEL,
     ),
 ]
@@ -157,7 +172,8 @@ Features = Annotated[
 IdCol = Annotated[
     str | None,
     typer.Option(
-        help="Series id column of a long panel of many series.",
+        help="Series id column of a long panel of many series (default: 'unique_id' in the "
+        "long layout unique_id,ds,y).",
         metavar="COLUMN",
         rich_help_panel=DATA_PANEL,
     ),

@@ -80,8 +80,9 @@ def predict(
         typer.Option(
             "--future",
             dir_okay=False,
-            help="CSV of the features' future values (time column, id column, feature "
-            "columns): needed for --steps beyond the horizon when the model reads features.",
+            help="CSV or Parquet file of the features' future values (time column, id column, "
+            "feature columns): needed for --steps beyond the horizon when the model reads "
+            "features.",
             rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,
@@ -92,7 +93,7 @@ def predict(
             "-o",
             dir_okay=False,
             help="Write the forecast to this file (atomically: complete or not at all) "
-            "instead of stdout.",
+            "instead of stdout: .csv, .csv.gz, .json or .parquet, by its extension.",
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
@@ -103,7 +104,7 @@ def predict(
             "--format",
             "-f",
             help="Output format [default: table on a terminal, csv when piped; with --output: "
-            "json for a .json file, else csv].",
+            "the file's extension].",
             case_sensitive=False,
             rich_help_panel=OUTPUT_PANEL,
         ),
@@ -120,6 +121,7 @@ def predict(
     from rnncli import predict as library
 
     levels = _levels(intervals)
+    kind = library.output_kind(output, fmt.value if fmt else None) if output else None
     source, label = open_data(data)
     fc = library.predict(
         model_dir,
@@ -138,11 +140,14 @@ def predict(
         console.note(line)
     rows = library.rows(fc)
     title = f"forecast from {model_dir}"
-    if output is not None:
-        kind = fmt or (Format.json if output.suffix.lower() == ".json" else Format.csv)
-        buffer = io.StringIO()
-        console.write_rows(rows, kind.value, title=title, stream=buffer)
-        library.write_atomic(output, buffer.getvalue())
+    if output is not None and kind is not None:
+        if kind == "parquet":
+            payload: str | bytes = library.parquet(fc)
+        else:
+            buffer = io.StringIO()
+            console.write_rows(rows, kind.removesuffix(".gz"), title=title, stream=buffer)
+            payload = buffer.getvalue()
+        library.write_atomic(output, payload, gzipped=kind.endswith(".gz"))
         console.note(f"wrote {len(rows)} rows to {output}")
         return
     if fmt is None:

@@ -1,0 +1,214 @@
+"""Files as users have them, through the CLI: the long layout, Parquet, gzip, `;` and tab
+separators, --time-format, and predict on the very file a model was trained on."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from rnncli.cli import app
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+AIR = SAMPLE / "airpassengers.csv"
+PANEL = SAMPLE / "employment_panel.csv"
+runner = CliRunner(env={"RNNCLI_DEBUG": None, "NO_COLOR": "1"})
+TINY = ["--units", "4", "--epochs", "2", "--ensemble", "1", "--seed", "7", "--horizon", "3"]
+
+
+def ok(result) -> None:
+    assert result.exit_code == 0, result.stderr
+    assert "Error" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def invoke(*args: str, input: str | bytes | None = None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def windows_json(*args: str, input: str | bytes | None = None) -> dict:
+    import json
+
+    result = invoke("ingest", *args, "--format", "json", input=input)
+    ok(result)
+    return json.loads(result.stdout)
+
+
+# ---- reading: no TensorFlow ------------------------------------------------------------------
+
+
+def test_long_layout_recognised_without_flags(tmp_path: Path) -> None:
+    frame = pd.read_csv(PANEL).rename(columns={"series_id": "unique_id", "date": "ds"})
+    frame = frame.rename(columns={"value": "y"})
+    long = tmp_path / "long.csv"
+    frame.to_csv(long, index=False)
+    result = invoke("ingest", long)
+    ok(result)
+    assert "columns: unique_id, ds, y (the long layout)" in result.stderr
+    assert f"series: {frame['unique_id'].nunique()} (by unique_id)" in result.stderr
+    got = windows_json(str(long))
+    assert got["columns"] == {
+        "time_col": "ds",
+        "targets": ["y"],
+        "inputs": ["y"],
+        "id_col": "unique_id",
+    }
+    assert got["series"] == frame["unique_id"].nunique()
+    assert got["freq"] == "MS"
+    # the same windows as the original file read with the flags spelled out
+    flags = windows_json(str(PANEL), "--id-col", "series_id", "--time-col", "date")
+    assert flags["shapes"] == got["shapes"] and flags["splits"] == got["splits"]
+
+
+def test_ds_y_is_one_series(tmp_path: Path) -> None:
+    frame = pd.read_csv(AIR).rename(columns={"month": "ds", "passengers": "y"})
+    frame.insert(1, "note", "x")  # another text column does not make it a panel
+    path = tmp_path / "air.csv"
+    frame.to_csv(path, index=False)
+    got = windows_json(str(path))
+    assert got["columns"]["time_col"] == "ds" and got["columns"]["id_col"] is None
+    assert got["series"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "write"),
+    [
+        ("air.parquet", lambda f, p: f.to_parquet(p, index=False)),
+        ("air.csv.gz", lambda f, p: p.write_bytes(gzip.compress(f.to_csv(index=False).encode()))),
+        ("air.csv", lambda f, p: f.to_csv(p, sep=";", index=False)),
+        ("air.tsv", lambda f, p: f.to_csv(p, sep="\t", index=False)),
+    ],
+)
+def test_formats_read_the_same_windows(tmp_path: Path, name: str, write) -> None:
+    path = tmp_path / name
+    write(pd.read_csv(AIR), path)
+    assert windows_json(str(path)) == windows_json(str(AIR))
+    # and from stdin, told apart by their bytes
+    assert windows_json("-", input=path.read_bytes()) == windows_json(str(AIR))
+
+
+def test_delimiter_is_said(tmp_path: Path) -> None:
+    path = tmp_path / "air.csv"
+    pd.read_csv(AIR).to_csv(path, sep=";", index=False)
+    result = invoke("ingest", path)
+    ok(result)
+    assert f"{path}: semicolon-separated" in result.stderr.splitlines()
+
+
+def test_time_format_reads_numbers_as_dates(tmp_path: Path) -> None:
+    frame = pd.read_csv(AIR)
+    frame["month"] = pd.to_datetime(frame["month"]).dt.strftime("%Y%m%d").astype(int)
+    path = tmp_path / "num.csv"
+    frame.to_csv(path, index=False)
+    got = windows_json(str(path), "--time-format", "%Y%m%d")
+    assert got["columns"]["time_col"] == "month"
+    assert got["freq"] == "MS"
+    assert got == windows_json(str(AIR))
+
+
+# ---- train and predict ---------------------------------------------------------------------
+
+
+def numbers_file(tmp_path: Path) -> Path:
+    frame = pd.read_csv(AIR)
+    frame["month"] = pd.to_datetime(frame["month"]).dt.strftime("%Y%m%d").astype(int)
+    path = tmp_path / "num.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def semicolon_panel(tmp_path: Path) -> Path:
+    path = tmp_path / "panel.csv"
+    pd.read_csv(PANEL).to_csv(path, sep=";", index=False)
+    return path
+
+
+def parquet_long(tmp_path: Path) -> Path:
+    frame = pd.read_csv(PANEL).rename(columns={"series_id": "unique_id", "date": "ds"})
+    path = tmp_path / "long.parquet"
+    frame.rename(columns={"value": "y"}).to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    ("make", "flags"),
+    [
+        (lambda t: AIR, []),
+        (numbers_file, ["--time-format", "%Y%m%d"]),
+        (semicolon_panel, ["--id-col", "series_id"]),
+        (parquet_long, []),
+    ],
+    ids=["air", "yyyymmdd", "semicolon-panel", "parquet-long-layout"],
+)
+def test_predict_on_the_training_file(tmp_path: Path, make, flags: list[str]) -> None:
+    """The very file a model was trained on is always one it forecasts from."""
+    data = make(tmp_path)
+    model = tmp_path / "m"
+    ok(invoke("train", data, "--out", model, *TINY, *flags, "--quiet"))
+    result = invoke("predict", model, data)
+    ok(result)
+    forecast = pd.read_csv(io.StringIO(result.stdout))
+    assert len(forecast) % 3 == 0 and forecast.iloc[:, -1].notna().all()
+    ok(invoke("evaluate", model, data, "--format", "json"))
+
+
+@pytest.mark.tf
+def test_time_format_recorded_in_the_card(tmp_path: Path) -> None:
+    data = numbers_file(tmp_path)
+    model = tmp_path / "m"
+    ok(invoke("train", data, "--out", model, *TINY, "--time-format", "%Y%m%d", "--quiet"))
+    card = yaml.safe_load((model / "rnncli.yaml").read_text())
+    assert card["data"]["time_format"] == "%Y%m%d"
+    result = invoke("predict", model, data)
+    ok(result)
+    # the forecast continues the dates (1961-01..03), written as dates
+    assert pd.read_csv(io.StringIO(result.stdout))["month"].tolist() == [
+        "1961-01-01",
+        "1961-02-01",
+        "1961-03-01",
+    ]
+
+
+@pytest.mark.tf
+def test_output_by_extension(air_model: Path, tmp_path: Path) -> None:
+    base = invoke("predict", air_model, AIR, "--format", "csv")
+    ok(base)
+    expected = pd.read_csv(io.StringIO(base.stdout))
+    ok(invoke("predict", air_model, AIR, "--output", tmp_path / "fc.parquet"))
+    got = pd.read_parquet(tmp_path / "fc.parquet")
+    assert str(got["month"].dtype).startswith("datetime64")
+    assert got["month"].dt.strftime("%Y-%m-%d").tolist() == expected["month"].tolist()
+    assert got["passengers"].tolist() == pytest.approx(expected["passengers"].tolist())
+    ok(invoke("predict", air_model, AIR, "--output", tmp_path / "fc.csv.gz"))
+    text = gzip.decompress((tmp_path / "fc.csv.gz").read_bytes()).decode()
+    assert text == base.stdout
+    ok(invoke("predict", air_model, AIR, "--output", tmp_path / "fc.json"))
+    assert (tmp_path / "fc.json").read_text().lstrip().startswith("[")
+
+
+@pytest.mark.tf
+def test_future_file_may_be_parquet(tmp_path: Path) -> None:
+    elec = pd.read_csv(SAMPLE / "electricity.csv").iloc[-300:]
+    data, future = tmp_path / "elec.csv", tmp_path / "future.parquet"
+    elec.iloc[:-20].to_csv(data, index=False)
+    elec.iloc[-20:].to_parquet(future, index=False)
+    target, feature = elec.columns[1], elec.columns[2]
+    model = tmp_path / "m"
+    ok(
+        invoke(
+            "train", data, "--out", model, "--target", target, "--features", feature, *TINY, "-q"
+        )
+    )
+    result = invoke("predict", model, data, "--steps", "6", "--future", future)
+    ok(result)
+    assert len(pd.read_csv(io.StringIO(result.stdout))) == 6
+    csv_future = tmp_path / "future.csv"
+    elec.iloc[-20:].to_csv(csv_future, index=False)
+    again = invoke("predict", model, data, "--steps", "6", "--future", csv_future)
+    assert again.stdout == result.stdout
