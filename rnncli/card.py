@@ -25,7 +25,7 @@ from rnncli.engine import NetworkSpec
 from rnncli.errors import ArtifactError, ConfigError
 from rnncli.transforms import TargetTransform
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: series records in series.json (`modeldir`); 2: inline
 T = TypeVar("T")
 
 

@@ -155,10 +155,7 @@ def forecast(
     targets = card.columns.targets
     notes: list[str] = []
     calibration = _calibration(model, levels, horizon, len(targets))
-    times = [
-        future_times(t[-1], f, steps, position_step(t) if f is None else 1)
-        for t, f in zip(prep.times, prep.freqs, strict=True)
-    ]
+    times = _future_times(prep, steps)
     future_scaled = _future_features(model, prep, times, steps, future, future_label, notes)
     if levels and steps > horizon:
         notes.append(
@@ -196,6 +193,18 @@ def forecast(
         tuple(notes),
         prep.warnings,
     )
+
+
+def _future_times(prep: Prepared, steps: int) -> list[np.ndarray]:
+    """The forecast's time stamps per series; series that end together share one date range."""
+    memo: dict[tuple[Any, str | None, int], np.ndarray] = {}
+    out = []
+    for t, f in zip(prep.times, prep.freqs, strict=True):
+        key = (t[-1], f, position_step(t) if f is None else 1)
+        if key not in memo:
+            memo[key] = future_times(key[0], f, steps, key[2])
+        out.append(memo[key])
+    return out
 
 
 def _calibration(
@@ -274,9 +283,13 @@ def predict(
 
 def rows(fc: Forecast) -> list[dict[str, Any]]:
     """The table as a list of plain dicts (time stamps as text), for rendering."""
-    frame = fc.table.copy()
-    frame[fc.time_col] = format_times(frame[fc.time_col].to_numpy())
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    frame = fc.table
+    columns = [
+        format_times(frame[c].to_numpy()) if c == fc.time_col else frame[c].tolist()
+        for c in frame.columns
+    ]
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 OUTPUT_KINDS = ("csv", "csv.gz", "json", "parquet")  # what --output writes, by extension

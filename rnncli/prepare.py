@@ -46,7 +46,7 @@ def read_csv(
                 f"its columns: {', '.join(map(str, frame.columns))}; give data with the columns "
                 f"the model was trained on"
             )
-    return load_panel(frame, spec, label)
+    return load_panel(frame, spec, label, with_freq=False)
 
 
 def _roles(spec: DataSpec) -> dict[str, str]:

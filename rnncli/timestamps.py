@@ -51,7 +51,27 @@ def position_step(time: np.ndarray) -> int:
 
 
 def _nominal(prev: pd.DatetimeIndex, off: pd.DateOffset) -> np.ndarray:
-    """Length of one step of `off` at each of `prev` (months differ, hours do not)."""
+    """Length of one step of `off` at each of `prev` (months differ, hours do not).
+
+    Calendar months and fixed lengths (days, hours, weeks) are computed on whole arrays; other
+    offsets step each stamp with pandas (slow: ~0.2 ms per series).
+    """
+    base, mult = str(off.rule_code).split("-")[0], max(int(getattr(off, "n", 1)), 1)
+    if base in _MONTHS_PER:  # that many calendar months on from the month start (month ends:
+        months = prev.to_numpy().astype("datetime64[M]")  # from the next month's start)
+        if not base.endswith("S"):
+            months = months + 1
+        ahead = months + _MONTHS_PER[base] * mult
+        return np.asarray(ahead.astype("datetime64[ns]") - months.astype("datetime64[ns]"))
+    if base.startswith("W"):
+        return np.full(len(prev), np.timedelta64(7 * mult, "D").astype("timedelta64[ns]"))
+    if base not in ("B", "C", "BH", "CBH", "SM", "SMS"):
+        try:
+            tick = pd.Timedelta(off)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
+            pass
+        else:
+            return np.full(len(prev), tick.to_timedelta64().astype("timedelta64[ns]"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PerformanceWarning: offsets not vectorised
         base = pd.DatetimeIndex([off.rollback(t) for t in prev]) if len(prev) else prev

@@ -23,7 +23,10 @@ from rnncli.modeldir import (
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    SERIES_FILE,
     WEIGHTS_FILE,
+    read_meta,
+    write_meta,
 )
 from rnncli.modeldir import load as load_meta
 
@@ -108,9 +111,9 @@ def test_missing_both_weight_files(air_copy: Path) -> None:
 )
 def test_damaged_card_is_one_line_naming_the_key(air_copy: Path, edit, fragment: str) -> None:
     file = air_copy / META_FILE
-    meta = yaml.safe_load(file.read_text(encoding="utf-8"))
+    meta = read_meta(air_copy)
     edit(meta)
-    file.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    write_meta(air_copy, meta)
     for command in (["inspect-weights"], ["evaluate"], ["predict"]):
         args = [*command, str(air_copy)] + (
             ["sample_data/airpassengers.csv"] if command == ["predict"] else []
@@ -177,6 +180,34 @@ params: 100
 device: CPU
 versions: {rnncli: 0.1.0}
 """
+
+
+@pytest.mark.tf
+def test_series_records_live_in_series_json(air_copy: Path) -> None:
+    """rnncli.yaml names series.json; a missing or damaged one is one line naming it."""
+    meta = yaml.safe_load((air_copy / META_FILE).read_text(encoding="utf-8"))
+    assert meta["series"] == SERIES_FILE
+    lines = (air_copy / SERIES_FILE).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 3  # one line per series
+    (air_copy / SERIES_FILE).write_text("[{", encoding="utf-8")
+    one_line_error(inspect(air_copy), str(air_copy / SERIES_FILE), "unreadable", "retrain")
+    (air_copy / SERIES_FILE).unlink()
+    one_line_error(inspect(air_copy), "incomplete", f"missing {SERIES_FILE})", "retrain")
+
+
+@pytest.mark.tf
+def test_schema_2_cards_with_inline_series_still_load(air_model: Path, tmp_path: Path) -> None:
+    """rnncli 0.2 wrote the series records inside rnncli.yaml: the same forecast comes out."""
+    old = Path(shutil.copytree(air_model, tmp_path / "v2"))
+    meta = read_meta(old)
+    meta["schema_version"] = 2
+    (old / META_FILE).write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    (old / SERIES_FILE).unlink()
+    assert load_meta(old).card.series == load_meta(air_model).card.series
+    data = "sample_data/airpassengers.csv"
+    runs = [CliRunner().invoke(app, ["predict", str(m), data]) for m in (air_model, old)]
+    assert runs[0].exit_code == runs[1].exit_code == 0, runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count("\n") > 1
 
 
 @pytest.mark.tf
@@ -301,7 +332,7 @@ def test_save_writes_everything(tiny_model, tmp_path: Path) -> None:
     target = tmp_path / "deep" / "er" / "model"
     save(target, tiny_model, "first")
     assert sorted(p.name for p in target.iterdir()) == sorted(
-        [MODEL_FILE, META_FILE, HISTORY_FILE, METRICS_FILE, CALIBRATION_FILE]
+        [MODEL_FILE, META_FILE, SERIES_FILE, HISTORY_FILE, METRICS_FILE, CALIBRATION_FILE]
     )
     text = (target / META_FILE).read_text(encoding="utf-8")
     assert text.startswith(f"schema_version: {SCHEMA_VERSION}\n")
@@ -498,7 +529,7 @@ def as_release_0_1(model: Path, target: Path) -> Path:
     """A copy of `model` as rnncli 0.1 wrote it: rnncli.yaml schema 1, no weights.npz."""
     shutil.copytree(model, target)
     (target / WEIGHTS_FILE).unlink()
-    meta = yaml.safe_load((target / META_FILE).read_text(encoding="utf-8"))
+    meta = read_meta(target)
     data, series = meta["data"], meta["series"]
     ids = [s["id"] for s in series]
     old = {
@@ -530,6 +561,7 @@ def as_release_0_1(model: Path, target: Path) -> Path:
         "versions": meta["versions"],
     }
     (target / META_FILE).write_text(yaml.safe_dump(old, sort_keys=False), encoding="utf-8")
+    (target / SERIES_FILE).unlink()
     return target
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from rnncli.cli import app
 from rnncli.engine.ensemble import MedianEngine, member_prefix
+from rnncli.modeldir import read_meta
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 AIR = SAMPLE / "airpassengers.csv"
@@ -93,7 +93,7 @@ def ensemble_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.tf
 def test_the_card_records_the_ensemble_and_what_was_decided(ensemble_model: Path) -> None:
-    meta = yaml.safe_load((ensemble_model / "rnncli.yaml").read_text())
+    meta = read_meta(ensemble_model)
     assert meta["engine"]["members"] == 2
     # monthly: season 12, look-back ceil(1.25 x 12) = 15, padded short histories from 1 step
     assert meta["window"]["season"] == 12

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from conftest import tiny_config
 
 from rnncli import modeldir
 from rnncli.config import REFIT_EPOCHS
+from rnncli.modeldir import read_meta
 from rnncli.train import train
 
 pytestmark = pytest.mark.tf
@@ -81,7 +81,7 @@ def test_few_windows_turn_the_refit_off(tmp_path: Path) -> None:
     card = modeldir.load(tmp_path / "air").card
     assert card.config.window.difference == 12 and card.fit.refit is False
     assert any("few training windows" in n and "no refit" in n for n in notes)
-    meta = yaml.safe_load((tmp_path / "air" / "rnncli.yaml").read_text())
+    meta = read_meta(tmp_path / "air")
     assert meta["fit"]["refit"] is False
     # asked for, it happens anyway
     tiny(AIR, tmp_path / "air2", look_back=None, horizon=3, epochs=2, refit=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from conftest import SAMPLE, tiny_config
 from typer.testing import CliRunner
 
 from rnncli.cli import app
+from rnncli.modeldir import read_meta
 
 pytestmark = pytest.mark.tf
 runner = CliRunner()
@@ -46,8 +46,8 @@ def test_cli_train_writes_a_complete_model_directory(tmp_path: Path, monkeypatch
     names = ("model.keras", "weights.npz", "rnncli.yaml", "history.csv", "metrics.json")
     for name in (*names, "calibration.json"):
         assert (out / name).is_file(), name
-    meta = yaml.safe_load((out / "rnncli.yaml").read_text())
-    assert meta["schema_version"] == 2
+    meta = read_meta(out)
+    assert meta["schema_version"] == 3
     assert meta["model"]["cell"] == "gru"
     assert meta["window"]["look_back"] == 12
     assert meta["data"]["freq"] == "MS"
@@ -188,7 +188,7 @@ def test_ctrl_c_saves_best_so_far_marked_interrupted(tmp_path: Path) -> None:
             tiny_config(epochs=10), str(AIR), str(AIR), out, note=_quiet, on_epoch=stop_after_two
         )
     assert info.value.exit_code == 130
-    meta = yaml.safe_load((out / "rnncli.yaml").read_text())
+    meta = read_meta(out)
     assert meta["interrupted"] is True
     assert meta["fit"]["epochs_run"] == 2
     assert (out / "model.keras").is_file()
@@ -213,6 +213,6 @@ def test_train_from_ingested_npz(tmp_path: Path) -> None:
         app, ["train", str(npz), "--out", str(out), "--epochs", "1", "--units", "3", "-q"]
     )
     assert result.exit_code == 0, result.stderr
-    meta = yaml.safe_load((out / "rnncli.yaml").read_text())
+    meta = read_meta(out)
     assert meta["window"]["look_back"] == 10 and meta["window"]["horizon"] == 2
     assert meta["data"]["columns"]["targets"] == ["passengers"]
