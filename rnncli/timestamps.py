@@ -56,16 +56,16 @@ def _nominal(prev: pd.DatetimeIndex, off: pd.DateOffset) -> np.ndarray:
     Calendar months and fixed lengths (days, hours, weeks) are computed on whole arrays; other
     offsets step each stamp with pandas (slow: ~0.2 ms per series).
     """
-    base, mult = str(off.rule_code).split("-")[0], max(int(getattr(off, "n", 1)), 1)
-    if base in _MONTHS_PER:  # that many calendar months on from the month start (month ends:
+    code, mult = str(off.rule_code).split("-")[0], max(int(getattr(off, "n", 1)), 1)
+    if code in _MONTHS_PER:  # that many calendar months on from the month start (month ends:
         months = prev.to_numpy().astype("datetime64[M]")  # from the next month's start)
-        if not base.endswith("S"):
+        if not code.endswith("S"):
             months = months + 1
-        ahead = months + _MONTHS_PER[base] * mult
+        ahead = months + _MONTHS_PER[code] * mult
         return np.asarray(ahead.astype("datetime64[ns]") - months.astype("datetime64[ns]"))
-    if base.startswith("W"):
+    if code.startswith("W"):
         return np.full(len(prev), np.timedelta64(7 * mult, "D").astype("timedelta64[ns]"))
-    if base not in ("B", "C", "BH", "CBH", "SM", "SMS"):
+    if code not in ("B", "C", "BH", "CBH", "SM", "SMS"):
         try:
             tick = pd.Timedelta(off)  # type: ignore[arg-type]
         except (ValueError, TypeError):
