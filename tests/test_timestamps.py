@@ -88,3 +88,35 @@ def test_a_later_file_gets_the_same_phase_for_the_same_date(freq: str) -> None:
     assert np.diff(whole).tolist() == [1] * 59  # one a step
     m = season_from_freq(freq)
     np.testing.assert_array_equal(part % m, whole[17:] % m)
+
+
+@pytest.mark.parametrize(
+    "freq, start",
+    [
+        ("MS", "1999-11-01"),
+        ("ME", "1999-11-30"),
+        ("2MS", "1999-11-01"),
+        ("QS", "1999-10-01"),
+        ("QE-DEC", "1999-12-31"),
+        ("YS", "1990-01-01"),
+        ("W-SUN", "1999-12-05"),
+        ("D", "1999-12-30"),
+        ("h", "1999-12-31 20:00"),
+        ("30min", "1999-12-31 22:00"),
+        ("BMS", "1999-11-01"),
+    ],
+)
+def test_check_steps_accepts_regular_stamps_and_names_the_first_gap(freq: str, start: str) -> None:
+    """The whole-array step lengths (months, weeks, ticks) agree with pandas' date ranges."""
+    from rnncli.errors import DataError
+    from rnncli.timestamps import check_steps
+
+    time = pd.date_range(start, periods=40, freq=freq).to_numpy()
+    check_steps(time, freq, "f.csv")  # leap years, month lengths, year ends: all one step
+    gap = np.delete(time, 25)
+    with pytest.raises(DataError, match="a gap in time from") as info:
+        check_steps(gap, freq, "f.csv")
+    assert str(pd.Timestamp(time[24]).date()) in str(info.value)
+    twice = np.insert(time, 10, time[10] + (time[11] - time[10]) // 4)
+    with pytest.raises(DataError, match="shorter than one time step"):
+        check_steps(twice, freq, "f.csv")
