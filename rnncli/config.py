@@ -102,6 +102,12 @@ class TrainSpec:
     # after early stopping and scoring, REFIT_EPOCHS more epochs on every window (the held-out
     # parts included); auto (None): when the seasonal-differencing rule for few windows is off
     refit: bool | None = None
+    # XLA-compiled training steps; auto (None): on a CPU without --distribute (TensorFlow's op
+    # determinism is then off: it would disable XLA; repeated CPU runs stay bit-identical)
+    xla: bool | None = None
+    # none: one device; mirrored: tf.distribute.MirroredStrategy over the local GPUs;
+    # multiworker: MultiWorkerMirroredStrategy over the machines TF_CONFIG names
+    distribute: Literal["none", "mirrored", "multiworker"] = "none"
 
 
 SPEC_CLASSES: tuple[type, ...] = (DataSpec, WindowSpec, ModelSpec, TrainSpec)

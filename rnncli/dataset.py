@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from rnncli.atomic import atomic_open
+from rnncli.batches import ArrayWindows, StridedWindows, Windows
 from rnncli.config import WindowSpec, resolve_window
 from rnncli.data import Panel, resolve_size
 from rnncli.errors import ConfigError, DataError
@@ -144,9 +145,11 @@ def part_sizes(
 
 @dataclass(frozen=True)
 class Dataset:
-    x: np.ndarray  # (N, look_back, n_inputs) float32, scaled
+    # (N, look_back, n_inputs) float32, scaled; with `build(windows=False)` an empty
+    # (0, look_back, n_inputs): `scaled` holds the series and `windows()` cuts them
+    x: np.ndarray
     y: np.ndarray  # (N, horizon, n_targets) float32, scaled
-    mask: np.ndarray | None  # (N, look_back) bool, None when nothing is padded
+    mask: np.ndarray | None  # (N, look_back) bool, None when nothing is padded (or not built)
     series: np.ndarray  # (N,) int32 index into series_ids
     split: np.ndarray  # (N,) int8: 0 train, 1 val, 2 test, -1 straddles two parts (unused)
     target_time: np.ndarray  # (N, horizon) datetime64[ns] or int64
@@ -167,9 +170,25 @@ class Dataset:
     transforms: list[TargetTransform] | None = None
     ordinals: list[np.ndarray] | None = None
     few_windows: bool = False  # `few_windows_rule` chose seasonal differencing
+    # per series its scaled network inputs (n, n_inputs) float32: what the windows are cut from
+    scaled: list[np.ndarray] | None = None
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
+
+    def windows(self) -> Windows:
+        """Every window, cut a batch at a time (from the scaled series when it has them)."""
+        if self.scaled is None or self.spec is None or self.spec.look_back is None:
+            return ArrayWindows(self.x, self.mask, self.y)
+        return StridedWindows.from_series(
+            self.scaled,
+            self.series,
+            self.origin,
+            look_back=self.spec.look_back,
+            horizon=self.spec.horizon,
+            n_targets=self.y.shape[-1],
+            pad=self.spec.pad,
+        )
 
     @property
     def originals(self) -> Originals:
@@ -234,11 +253,13 @@ def few_windows_rule(panel: Panel, spec: WindowSpec) -> WindowSpec:
     return dataclasses.replace(spec, difference=m, deseasonalize="none")
 
 
-def build(panel: Panel, spec: WindowSpec) -> Dataset:
+def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
     """Transform, split, scale and window every series of the panel, for training.
 
     The spec's automatic values (look-back, min look-back, season) are decided here from the
-    data (`config.resolve_window`); `Dataset.spec` is the spec as decided.
+    data (`config.resolve_window`); `Dataset.spec` is the spec as decided. `windows=False`
+    keeps the scaled series instead of materialising the look-back windows (training cuts
+    them a batch at a time, `Dataset.windows`): `x` is then empty and `mask` None.
     """
     spec = resolve_window(spec, season_of(panel, spec))
     chosen = few_windows_rule(panel, spec)
@@ -253,6 +274,7 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
     transforms: list[TargetTransform] = []
     ordinals: list[np.ndarray] = []
     parts: list[tuple[np.ndarray, ...]] = []
+    scaled_series: list[np.ndarray] = []
     ids: list[str] = []
     centers, scales, skipped = [], [], []
     sizes: dict[str, list[int]] = {name: [] for name in SPLITS}
@@ -296,7 +318,11 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         split[end <= n_train] = TRAIN
         split[(at >= n_train) & (end <= n_train + n_val)] = VAL
         split[at >= n_train + n_val] = TEST
-        x, mask = history(scaled, at, look_back, spec.pad)
+        if windows:
+            x, mask = history(scaled, at, look_back, spec.pad)
+        else:
+            x = np.zeros((0, look_back, scaled.shape[1]), np.float32)
+            mask = np.ones((0, look_back), bool)
         y = targets(scaled, at, spec.horizon, n_targets)
         steps = at[:, None] + np.arange(spec.horizon)[None, :]
         index = len(ids)
@@ -309,6 +335,7 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         bases.append(base)
         transforms.append(transform)
         ordinals.append(ordinal)
+        scaled_series.append(scaled)
         parts.append((x, y, mask, np.full(len(at), index, np.int32), split, time[steps], at))
     if not parts:
         raise DataError("no series is long enough for the look-back and horizon")
@@ -336,6 +363,7 @@ def build(panel: Panel, spec: WindowSpec) -> Dataset:
         transforms,
         ordinals,
         few_windows,
+        scaled_series,
     )
     if ds.counts()["train"] == 0:
         raise DataError(

@@ -1,7 +1,16 @@
-"""Fitting: seeds, compilation, early stopping with best weights, NaN guard, Ctrl-C.
+"""Fitting: seeds, compilation, and one training loop for every distribution strategy.
 
-TensorFlow and Keras are imported inside the functions. The epoch callback
-reports through a plain function so this module never renders anything.
+The loop runs `steps_per_execution` optimiser steps per call of one TensorFlow function
+(compiled with XLA when asked), on batches cut in NumPy a chunk at a time from the windows
+(`batches.model_batch`): no per-step Python, and never all windows in memory. The same
+loop serves one device, `tf.distribute.MirroredStrategy` (local GPUs) and
+`MultiWorkerMirroredStrategy` (several machines, from TF_CONFIG; Keras 3's `model.fit`
+fails under it, keras-team/keras#20585): each step is `strategy.run` of the same replica
+step, and each replica cuts only its own shard of the shuffled windows. Early stopping with
+the best weights, the NaN guard, Ctrl-C and the per-epoch progress are plain Python between
+epochs, the same on every path.
+
+TensorFlow and Keras are imported inside the functions.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rnncli.batches import Windows, model_batch
 from rnncli.config import TrainSpec
 from rnncli.errors import RnnCliError, TrainingError
 
@@ -21,6 +31,9 @@ if TYPE_CHECKING:
     import keras
 
 ProgressHook = Callable[[int, dict[str, float]], None]
+
+STEPS_PER_EXECUTION = 16  # optimiser steps per call of the compiled function (bench_train)
+CHUNK_BYTES = 64 << 20  # at most this much of cut windows per call (a few batches)
 
 
 class Interrupted(RnnCliError):
@@ -39,15 +52,45 @@ class FitResult:
     seconds: float = 0.0
 
 
-def seed_everything(seed: int) -> None:
-    """Same data, options and seed -> same weights: all seeds set, deterministic TF ops."""
+@dataclass(frozen=True)
+class Part:
+    """The windows one fit trains (or validates) on: which, their loss weights, how cut."""
+
+    windows: Windows
+    idx: np.ndarray  # (n,) window indices
+    weights: np.ndarray | None  # (n,) each window's loss weight; None: all 1
+    normalize: str = "none"
+    masked: bool = False
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+
+def set_determinism(on: bool) -> None:
+    """TensorFlow's op determinism on or off (off lets XLA compile: it ignores jit_compile
+    while op determinism is on)."""
     from rnncli.runtime import tensorflow
 
     tf = tensorflow()
+    if on:
+        tf.config.experimental.enable_op_determinism()
+        return
+    from tensorflow.python.framework import config  # no public switch back off
+
+    if config.is_op_determinism_enabled():
+        config.disable_op_determinism()
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Same data, options and seed -> same weights: all seeds set; deterministic TF ops
+    unless XLA runs the step (on CPU its repeated runs are bit-identical, tests/test_fitting)."""
+    from rnncli.runtime import tensorflow
+
+    tensorflow()
     import keras
 
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    set_determinism(deterministic)
 
 
 def compile_model(model: keras.Model, spec: TrainSpec) -> None:
@@ -75,85 +118,210 @@ NAN_HINT = (
 )
 
 
-def _guard(result: FitResult, spec: TrainSpec, monitor: str, on_epoch: ProgressHook | None) -> Any:
-    """A Keras callback: NaN guard, best weights, patience, progress."""
+def _elementwise_loss(name: str) -> Any:
+    """The loss per window and horizon step (no reduction), as compile_model chose it."""
     import keras
 
-    class Guard(keras.callbacks.Callback):  # type: ignore[misc]  # keras ships no types
-        def __init__(self) -> None:
-            super().__init__()
-            self.best_weights: list[np.ndarray] | None = None
-            self.wait = 0
-            self.nan_at: str | None = None
+    losses = {
+        "mse": keras.losses.MeanSquaredError,
+        "mae": keras.losses.MeanAbsoluteError,
+        "huber": keras.losses.Huber,
+    }
+    return losses[name](reduction=None)
 
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
-                self.nan_at = f"epoch {len(result.history) + 1}, batch {batch + 1}"
-                self.model.stop_training = True
 
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            if self.nan_at is not None:
-                return
-            row = {k: float(v) for k, v in (logs or {}).items() if k in ("loss", "val_loss")}
-            if not all(math.isfinite(v) for v in row.values()):
-                self.nan_at = f"epoch {epoch + 1}"
-                self.model.stop_training = True
-                return
-            result.history.append({"epoch": epoch + 1, **row})
-            current = row.get(monitor, row["loss"])
-            if current < result.best_loss:
-                result.best_loss, result.best_epoch = current, epoch + 1
-                self.best_weights = self.model.get_weights()
-                self.wait = 0
-            else:
-                self.wait += 1
-                if spec.patience and self.wait >= spec.patience:
-                    result.stopped_early = True
-                    self.model.stop_training = True
-            if on_epoch is not None:
-                on_epoch(epoch, row)
+class Loop:
+    """The compiled training and validation functions of one model under one strategy.
 
-    return Guard()
+    Loss: sum(loss per window and step x window weight) / (windows x horizon) of the global
+    batch, which is Keras's "sum_over_batch_size" with sample weights; each replica divides
+    its part by the global count and the optimiser sums the replicas' gradients.
+    """
+
+    def __init__(
+        self, model: Any, spec: TrainSpec, strategy: Any, *, xla: bool, worker: int = 0
+    ) -> None:
+        from rnncli.runtime import tensorflow
+
+        tf = tensorflow()
+        self.tf, self.model, self.strategy = tf, model, strategy
+        self.replicas = int(strategy.num_replicas_in_sync)
+        # replicas on this machine (the default strategy has one and no worker_devices)
+        self.local = len(strategy.extended.worker_devices) if self.replicas > 1 else 1
+        self.rank = worker * self.local  # this worker's first replica id
+        loss_fn = _elementwise_loss(spec.loss)
+        optimizer = model.optimizer
+        with strategy.scope():
+            optimizer.build(model.trainable_variables)
+        variables = model.trainable_variables
+
+        def steps(xs: Any, y: Any, w: Any, counts: Any) -> Any:
+            """One replica's K optimiser steps over its (K, b, ...) batches."""
+            k = tf.shape(y)[0]
+            horizon = tf.cast(tf.shape(y)[2], tf.float32)
+            out = tf.TensorArray(tf.float32, size=k)
+
+            def step(i: Any) -> Any:
+                with tf.GradientTape() as tape:
+                    pred = model([a[i] for a in xs] if len(xs) > 1 else xs[0][i], training=True)
+                    per = loss_fn(y[i], pred) * w[i][:, None]
+                    loss = tf.reduce_sum(per) / (counts[i] * horizon)
+                grads = tape.gradient(loss, variables)
+                optimizer.apply(grads, variables)
+                return loss
+
+            for i in tf.range(k):
+                # a step without windows (the padding of an epoch's last call) is skipped, so
+                # every call has one shape and XLA compiles once
+                out = out.write(i, tf.cond(counts[i] > 0, lambda: step(i), lambda: 0.0))
+            return out.stack()
+
+        replica_steps = tf.function(steps, jit_compile=True) if xla else steps
+
+        @tf.function  # type: ignore[untyped-decorator]  # tensorflow ships no types
+        def train_chunk(xs: Any, y: Any, w: Any, counts: Any) -> Any:
+            per_replica = strategy.run(replica_steps, args=(xs, y, w, counts))
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+        def evaluate(xs: Any, y: Any, w: Any) -> Any:
+            pred = model(list(xs) if len(xs) > 1 else xs[0], training=False)
+            return tf.reduce_sum(loss_fn(y, pred) * w[:, None])
+
+        self.train_chunk = train_chunk
+        self.evaluate = tf.function(evaluate, jit_compile=xla)
+
+    def _distribute(self, arrays: list[Any]) -> Any:
+        """Per-replica arrays (one list per local replica) as the strategy's inputs."""
+        if self.replicas == 1:
+            return arrays[0]
+        rank = self.rank
+
+        def value(ctx: Any) -> Any:
+            return arrays[ctx.replica_id_in_sync_group - rank]
+
+        return self.strategy.experimental_distribute_values_from_function(value)
+
+    def epoch(self, part: Part, batch: int, rng: np.random.Generator) -> np.ndarray:
+        """One epoch over `part` shuffled by `rng`: each step's global loss, (steps,)."""
+        n, r = len(part), self.replicas
+        per = -(-batch // r)  # each replica's share of the global batch
+        chunk = _chunk_steps(part, per)
+        steps = -(-n // (per * r))
+        calls = -(-steps // chunk)
+        order = rng.permutation(n)
+        # replica g takes order[g::r], padded with -1 (weight 0) to `steps` whole batches
+        flat = np.full((r, calls * chunk * per), -1, dtype=np.int64)
+        for g in range(r):
+            mine = order[g::r]
+            flat[g, : len(mine)] = mine
+        shards = flat.reshape(r, calls * chunk, per)
+        counts = (shards >= 0).sum(axis=(0, 2)).astype(np.float32)  # real windows per step
+        losses = []
+        for s0 in range(0, calls * chunk, chunk):
+            s1 = s0 + chunk
+            arrays = [_cut(part, shards[self.rank + j, s0:s1]) for j in range(self.local)]
+            xs = self._distribute([a[0] for a in arrays])
+            y = self._distribute([a[1] for a in arrays])
+            w = self._distribute([a[2] for a in arrays])
+            losses.append(np.asarray(self.train_chunk(xs, y, w, counts[s0:s1])))
+            if not np.isfinite(losses[-1]).all():
+                break
+        return np.concatenate(losses)[:steps]
+
+    def validate(self, part: Part, batch: int) -> float:
+        """The weighted loss over every window of `part`, on this worker alone."""
+        size = min(max(batch, 1024), len(part))
+        total = 0.0
+        horizon = 0
+        for a in range(0, len(part), size):
+            idx = np.full(size, -1, dtype=np.int64)  # one shape for every call
+            pick = np.arange(a, min(len(part), a + size))
+            idx[: len(pick)] = pick
+            xs, y, w = _cut(part, idx[None])
+            horizon = y.shape[2]
+            total += float(self.evaluate([v[0] for v in xs], y[0], w[0]))
+        return total / (len(part) * max(horizon, 1))
+
+
+def _chunk_steps(part: Part, per: int) -> int:
+    """Steps per call: STEPS_PER_EXECUTION, fewer when their windows would pass CHUNK_BYTES."""
+    probe = part.windows.cut(part.idx[:1])
+    bytes_per_window = probe.x.nbytes + probe.y.nbytes + 1
+    return int(max(1, min(STEPS_PER_EXECUTION, CHUNK_BYTES // (bytes_per_window * per))))
+
+
+def _cut(part: Part, slots: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Batches (K, b) of positions in `part` (-1: padding, weight 0) -> (K, b, ...) arrays."""
+    k, b = slots.shape
+    flat = slots.reshape(-1)
+    real = flat >= 0
+    pos = np.where(real, flat, 0)
+    inputs, y = model_batch(part.windows, part.idx[pos], part.normalize, part.masked)
+    w = np.ones(len(flat), np.float32) if part.weights is None else part.weights[pos]
+    w = np.where(real, w, 0.0).astype(np.float32)
+    return (
+        [a.reshape(k, b, *a.shape[1:]) for a in inputs],
+        y.reshape(k, b, *y.shape[1:]),
+        w.reshape(k, b),
+    )
 
 
 def fit(
     model: keras.Model,
-    train: tuple[Any, np.ndarray, np.ndarray | None],
-    val: tuple[Any, np.ndarray, np.ndarray | None] | None,
+    train: Part,
+    val: Part | None,
     spec: TrainSpec,
     on_epoch: ProgressHook | None = None,
+    *,
+    loop: Loop,
+    seed: int = 0,
 ) -> FitResult:
     """Train in place; on return the model holds the best weights seen (by val_loss).
 
-    `train` and `val` are (inputs, targets, per-window weights or None).
+    `loop` holds the model's compiled functions; `seed` the shuffling's.
     """
     result = FitResult()
-    monitor = "val_loss" if val is not None else "loss"
-    guard = _guard(result, spec, monitor, on_epoch)
+    rng = np.random.default_rng(seed)
+    batch = spec.batch_size or 32
+    best: list[np.ndarray] | None = None
+    wait = 0
     start = time.perf_counter()
     try:
-        model.fit(
-            train[0],
-            train[1],
-            sample_weight=train[2],
-            validation_data=val if val is None or val[2] is not None else val[:2],
-            epochs=spec.epochs,
-            batch_size=spec.batch_size,
-            shuffle=True,
-            callbacks=[guard],
-            verbose=0,
-        )
+        for epoch in range(spec.epochs):
+            losses = loop.epoch(train, batch, rng)
+            bad = np.flatnonzero(~np.isfinite(losses))
+            if len(bad):
+                raise TrainingError(
+                    f"the training loss became NaN or infinite at epoch {epoch + 1}, batch "
+                    f"{int(bad[0]) + 1}; " + NAN_HINT
+                )
+            row = {"loss": float(np.mean(losses))}
+            if val is not None and len(val):
+                row["val_loss"] = loop.validate(val, batch)
+                if not math.isfinite(row["val_loss"]):
+                    raise TrainingError(
+                        f"the validation loss became NaN or infinite at epoch {epoch + 1}; "
+                        + NAN_HINT
+                    )
+            result.history.append({"epoch": epoch + 1, **row})
+            current = row.get("val_loss", row["loss"])
+            if current < result.best_loss:
+                result.best_loss, result.best_epoch = current, epoch + 1
+                best = model.get_weights()
+                wait = 0
+            else:
+                wait += 1
+            if on_epoch is not None:
+                on_epoch(epoch, row)
+            if spec.patience and wait >= spec.patience:
+                result.stopped_early = True
+                break
     except KeyboardInterrupt:
         result.interrupted = True
     result.seconds = time.perf_counter() - start
-    if guard.nan_at is not None:
-        raise TrainingError(
-            f"the training loss became NaN or infinite at {guard.nan_at}; " + NAN_HINT
-        )
-    if guard.best_weights is None:
+    if best is None:
         if result.interrupted:
             raise Interrupted("training interrupted before the first epoch ended; nothing saved")
         raise TrainingError("training ended before the first epoch finished")
-    model.set_weights(guard.best_weights)
+    model.set_weights(best)
     return result

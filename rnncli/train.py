@@ -14,13 +14,14 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from rnncli import modeldir, scoring
+from rnncli.batches import Windows
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
 from rnncli.config import REFIT_EPOCHS, RunConfig, TrainSpec, auto_batch_size, build_config
 from rnncli.data import Panel, format_time, load_panel, series_digest
 from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
 from rnncli.engine.ensemble import member_prefix
 from rnncli.errors import TrainingError
-from rnncli.fitting import FitResult, Interrupted, ProgressHook, compile_model, fit
+from rnncli.fitting import FitResult, Interrupted, Loop, Part, ProgressHook, compile_model, fit
 from rnncli.inference import normalize_windows, predict_scaled
 from rnncli.timestamps import check_series
 from rnncli.weighting import insample_scale, window_weights
@@ -47,9 +48,17 @@ class TrainOutcome:
 
 
 def load_training_data(
-    source: str | Path | IO[str], label: str, run: RunConfig, note: Note = silent
+    source: str | Path | IO[str],
+    label: str,
+    run: RunConfig,
+    note: Note = silent,
+    *,
+    windows: bool = False,
 ) -> tuple[Panel | None, Dataset, dict[str, Any], RunConfig]:
     """CSV (windowed here) or an .npz from `rnncli ingest` (its window spec wins).
+
+    A CSV's windows are materialised only with `windows` (ingest writes them); training
+    cuts them from the scaled series a batch at a time (`Dataset.windows`).
 
     Says through `note` what was picked automatically and which series were skipped.
     """
@@ -71,7 +80,7 @@ def load_training_data(
         note(line)
     if run.data.fill != "drop":  # rows dropped for missing values leave gaps on purpose
         check_times(panel)
-    ds = build(panel, run.window)
+    ds = build(panel, run.window, windows=windows)
     if ds.few_windows and ds.spec is not None:
         note(
             f"few training windows ({ds.counts()['train']}): seasonal differences "
@@ -94,12 +103,11 @@ def check_times(panel: Panel) -> None:
         check_series(s.time, panel.freq, where, "the data's")
 
 
-def _arrays(ds: Dataset, idx: np.ndarray, normalize: str) -> tuple[Any, np.ndarray, Any]:
+def _arrays(windows: Windows, idx: np.ndarray, normalize: str) -> tuple[Any, np.ndarray, Any]:
     """(x, y, mask) for windows idx, level-normalised when asked."""
-    n_targets = ds.y.shape[-1]
-    mask = ds.mask[idx] if ds.mask is not None else None
-    x, lv = normalize_windows(ds.x[idx], mask, n_targets, normalize)
-    return x, ds.y[idx] - lv[:, None, :], mask
+    c = windows.cut(idx)
+    x, lv = normalize_windows(c.x, c.mask, c.y.shape[-1], normalize)
+    return x, c.y - lv[:, None, :], c.mask
 
 
 PARITY_TOLERANCE = 1e-5  # max |numpy - keras| in scaled units that the card accepts
@@ -142,13 +150,17 @@ def _records(ds: Dataset, panel: Panel | None) -> tuple[SeriesRecord, ...]:
     return tuple(out)
 
 
+def parity_pick(idx: np.ndarray) -> np.ndarray:
+    """Up to PARITY_WINDOWS of the windows idx, evenly spread: those the engines are compared on."""
+    n = min(len(idx), PARITY_WINDOWS)
+    return idx[np.linspace(0, len(idx) - 1, n).astype(int)] if len(idx) else idx[:0]
+
+
 def check_parity(keras_engine: Engine, numpy_engine: Engine, x: np.ndarray, mask: Any) -> float:
-    """Max |NumPy - Keras| on up to PARITY_WINDOWS windows; a TrainingError above tolerance."""
+    """Max |NumPy - Keras| on windows x (parity_pick's); a TrainingError above tolerance."""
     from rnncli.engine import parity
 
-    n = min(len(x), PARITY_WINDOWS)
-    pick = np.linspace(0, len(x) - 1, n).astype(int) if len(x) else np.zeros(0, int)
-    diff = parity(keras_engine, numpy_engine, x[pick], mask[pick] if mask is not None else None)
+    diff = parity(keras_engine, numpy_engine, x, mask)
     if not diff <= PARITY_TOLERANCE:
         raise TrainingError(
             f"the NumPy engine disagrees with Keras by {diff:.3g} (tolerance "
@@ -169,13 +181,13 @@ def train(
     on_epoch: ProgressHook | None = None,
     on_start: Callable[[], None] | None = None,
 ) -> TrainOutcome:
-    from rnncli import runtime
+    from rnncli import distribute, runtime
     from rnncli.engine import NetworkSpec
     from rnncli.engine.ensemble import MedianEngine
     from rnncli.engine.keras_engine import KerasEngine, export_weights
     from rnncli.engine.numpy_engine import NumpyEngine
     from rnncli.fitting import seed_everything
-    from rnncli.network import build_model, model_inputs, slow_path_reasons
+    from rnncli.network import build_model, slow_path_reasons
 
     modeldir.check_target(out, force)
     panel, ds, spec, run = load_training_data(source, label, run, note)
@@ -189,6 +201,9 @@ def train(
     )
     device = runtime.select_device(t.device)
     note(f"device: {device}")
+    plan = distribute.plan(t.distribute, t.xla, device)  # before any TensorFlow op runs
+    if plan.workers > 1:
+        note(f"worker {plan.rank + 1} of {plan.workers}" + (" (chief)" if plan.chief else ""))
     if device.startswith("GPU"):
         reasons = slow_path_reasons(m, pad=w.pad)
         if reasons:
@@ -197,7 +212,8 @@ def train(
                 + "; ".join(reasons)
             )
     n_targets = ds.y.shape[-1]
-    masked = ds.mask is not None and m.padding == "mask"
+    windows = ds.windows()
+    masked = windows.padded and m.padding == "mask"
     network = NetworkSpec(
         cell=m.cell,
         units=m.units,
@@ -205,7 +221,7 @@ def train(
         bidirectional=m.bidirectional,
         activation=m.activation,
         look_back=look_back,
-        n_features=ds.x.shape[-1],
+        n_features=windows.n_inputs,
         horizon=w.horizon,
         n_targets=n_targets,
         masked=masked,
@@ -218,37 +234,39 @@ def train(
     few_windows = ds.few_windows
     scales = _insample_scales(ds, season) if t.series_weight == "scaled" else None
 
-    def inputs(idx: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray | None]:
-        x, y, mask = _arrays(ds, idx, w.normalize)
+    def inputs(idx: np.ndarray) -> Part:
         weights = window_weights(ds.series[idx], scales, t.series_weight)
-        # the loss is per window and horizon step (N, H): one weight per window broadcasts
-        return model_inputs(x, mask, masked), y, None if weights is None else weights[:, None]
+        return Part(windows, idx, weights, w.normalize, masked)
 
     train_data = inputs(train_idx)
     val = inputs(val_idx) if len(val_idx) else None
     if val is None:
         note("Warning: no validation windows: early stopping watches the training loss")
-    x_check, _y, mask_check = _arrays(ds, val_idx if len(val_idx) else train_idx, w.normalize)
+    x_check, _y, mask_check = _arrays(
+        windows, parity_pick(val_idx if len(val_idx) else train_idx), w.normalize
+    )
     if on_start is not None:
         on_start()
 
-    def train_member(k: int, data: Any, val: Any, spec: TrainSpec) -> Member:
-        seed_everything(t.seed + k)
-        model = build_model(
-            m,
-            look_back=look_back,
-            n_features=ds.x.shape[-1],
-            horizon=w.horizon,
-            n_targets=n_targets,
-            masked=masked,
-            right_padded=w.pad == "post",
-        )
-        compile_model(model, spec)
-        result = fit(model, data, val, spec, on_epoch)
+    def train_member(k: int, data: Part, val: Part | None, spec: TrainSpec) -> Member:
+        seed_everything(t.seed + k, deterministic=not plan.xla)
+        with plan.strategy.scope():
+            model = build_model(
+                m,
+                look_back=look_back,
+                n_features=windows.n_inputs,
+                horizon=w.horizon,
+                n_targets=n_targets,
+                masked=masked,
+                right_padded=w.pad == "post",
+            )
+            compile_model(model, spec)
+        loop = Loop(model, spec, plan.strategy, xla=plan.xla, worker=plan.rank)
+        result = fit(model, data, val, spec, on_epoch, loop=loop, seed=t.seed + k)
         arrays = export_weights(model, network)
         engine = NumpyEngine(network, arrays)
         diff = check_parity(KerasEngine(model), engine, x_check, mask_check if masked else None)
-        return Member(model, arrays, engine, result, diff)
+        return Member(model, arrays, engine, result, diff, loop)
 
     members: list[Member] = []
     for k in range(t.ensemble):
@@ -260,8 +278,8 @@ def train(
     ensemble = MedianEngine([member.engine for member in members])
 
     def predict(idx: np.ndarray) -> np.ndarray:
-        mask = ds.mask[idx] if ds.mask is not None else None
-        return predict_scaled(ensemble, ds.x[idx], mask, n_targets=n_targets, normalize=w.normalize)
+        c = windows.cut(idx)
+        return predict_scaled(ensemble, c.x, c.mask, n_targets=n_targets, normalize=w.normalize)
 
     calib_idx = val_idx if len(val_idx) else train_idx
     calibration = scoring.calibrate(ds.y[calib_idx], predict(calib_idx))
@@ -292,12 +310,12 @@ def train(
         # every window, validation and test parts included, after early stopping restored
         # the best weights; the scores and intervals above stay those of the networks that
         # never saw the held-out parts
-        every = inputs(np.arange(len(ds.x)))
-        note(f"refit: {REFIT_EPOCHS} more epochs on all {len(ds.x)} windows")
+        every = inputs(np.arange(len(windows)))
+        note(f"refit: {REFIT_EPOCHS} more epochs on all {len(windows)} windows")
         more = dataclasses.replace(t, epochs=REFIT_EPOCHS, patience=0)
         refitted = []
-        for member in members:
-            result = fit(member.model, every, None, more, None)
+        for k, member in enumerate(members):
+            result = fit(member.model, every, None, more, None, loop=member.loop, seed=t.seed + k)
             if result.interrupted:
                 break
             arrays = export_weights(member.model, network)
@@ -305,7 +323,7 @@ def train(
             diff = check_parity(
                 KerasEngine(member.model), engine, x_check, mask_check if masked else None
             )
-            refitted.append(Member(member.model, arrays, engine, member.result, diff))
+            refitted.append(Member(member.model, arrays, engine, member.result, diff, member.loop))
             member.result.seconds += result.seconds
         if len(refitted) == len(members):
             members = refitted
@@ -342,13 +360,20 @@ def train(
             weights=modeldir.WEIGHTS_FILE,
             network=network,
             parity_max_abs=max(member.parity for member in members),
-            parity_windows=min(len(x_check), PARITY_WINDOWS),
+            parity_windows=len(x_check),
             members=len(members),
+            xla=plan.xla,
+            deterministic=not plan.xla,
         ),
     )
     extra = {modeldir.CALIBRATION_FILE: calibration}
     if rows:
         extra[modeldir.METRICS_FILE] = {"split": scored_split, "season": season, "rows": rows}
+    digest = weights_digest([member.arrays for member in members])
+    if plan.workers > 1:
+        note(f"worker {plan.rank + 1}: weights sha256 {digest}")
+    if not plan.chief:  # the chief alone writes the model directory
+        return TrainOutcome(out, device, result, counts, rows, params, scored_split)
     modeldir.save(
         out,
         card,
@@ -374,6 +399,20 @@ class Member:
     engine: Engine
     result: FitResult
     parity: float
+    loop: Loop
+
+
+def weights_digest(arrays: list[dict[str, np.ndarray]]) -> str:
+    """SHA-256 of the members' arrays (names, shapes, bytes): equal on workers that agree."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for one in arrays:
+        for name in sorted(one):
+            a = np.ascontiguousarray(one[name])
+            h.update(f"{name}{a.shape}{a.dtype}".encode())
+            h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def _weights_file(arrays: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

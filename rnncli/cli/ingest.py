@@ -118,7 +118,7 @@ def ingest(
         output_kind(out, ("npz",), "the windows")
 
     source, label = open_data(data)
-    _panel, ds, spec, _run = load_training_data(source, label, run, note=console.note)
+    _panel, ds, spec, _run = load_training_data(source, label, run, note=console.note, windows=True)
     if out is not None:
         from rnncli.dataset import save_npz
 

@@ -115,6 +115,12 @@ class Device(str, Enum):
     gpu = "gpu"
 
 
+class Distribute(str, Enum):
+    none = "none"
+    mirrored = "mirrored"
+    multiworker = "multiworker"
+
+
 class Normalize(str, Enum):
     none = "none"
     last = "last"
@@ -432,3 +438,22 @@ ClipvalueOpt = Annotated[
 SeedOpt = Annotated[int | None, opt("Random seed [default: 42].", TRAIN_PANEL)]
 
 DeviceOpt = Annotated[Device | None, opt("Where to train [default: auto].", TRAIN_PANEL)]
+
+XlaOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--xla/--no-xla",
+        help="Compile the training step with XLA; --no-xla turns TensorFlow's op determinism "
+        "on instead [default: XLA on a CPU without --distribute].",
+        rich_help_panel=TRAIN_PANEL,
+    ),
+]
+
+DistributeOpt = Annotated[
+    Distribute | None,
+    opt(
+        "none: one device; mirrored: all local GPUs; multiworker: the machines in TF_CONFIG "
+        "(run the same command on each; the chief saves) [default: none].",
+        TRAIN_PANEL,
+    ),
+]

@@ -23,6 +23,7 @@ from rnncli.cli.options import (
     DeseasonalizeOpt,
     DeviceOpt,
     Difference,
+    DistributeOpt,
     DropoutOpt,
     EnsembleOpt,
     EpochsOpt,
@@ -57,6 +58,7 @@ from rnncli.cli.options import (
     TransformOpt,
     UnitsOpt,
     ValSize,
+    XlaOpt,
 )
 
 
@@ -109,6 +111,8 @@ def train(
     clipvalue: ClipvalueOpt = None,
     seed: SeedOpt = None,
     device: DeviceOpt = None,
+    xla: XlaOpt = None,
+    distribute: DistributeOpt = None,
     time_col: TimeCol = None,
     time_format: TimeFormat = None,
     target: Target = None,

@@ -1,0 +1,162 @@
+"""Windows cut a batch at a time from the scaled series: training never holds all windows.
+
+A panel's windows overlap: a look-back of L steps repeats every row L times. `StridedWindows`
+keeps one copy of the scaled series (every series end to end, float32) and, for any window
+indices, gathers their look-back, mask and targets, as `windows.history` and
+`windows.targets` would (the same values, padding and masks), only for those windows. Peak
+memory is the series plus a few batches. `ArrayWindows` serves windows already materialised
+(an .npz from `rnncli ingest`) through the same `cut`.
+
+`model_batch` then applies the per-window level normalisation and returns what the network
+takes: `[values, mask]` or `values`, the targets, and the loss weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from rnncli.inference import normalize_windows
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Windows as the network's space holds them: not yet level-normalised."""
+
+    x: np.ndarray  # (n, look_back, n_inputs) float32, padded steps 0
+    mask: np.ndarray | None  # (n, look_back) bool; None when no window is padded
+    y: np.ndarray  # (n, horizon, n_targets) float32
+
+
+class Windows(Protocol):
+    """Any window indices -> their arrays; `padded`: whether any window has padded steps."""
+
+    @property
+    def padded(self) -> bool: ...
+
+    @property
+    def n_inputs(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def cut(self, idx: np.ndarray) -> Cut: ...
+
+
+@dataclass(frozen=True)
+class StridedWindows:
+    """Windows cut from one array of every series' scaled rows.
+
+    `values` holds the series end to end followed by `look_back` zero rows (so a post-padded
+    window's gather never leaves the array); window i's first target is row `start[i]` and
+    its history has `real[i]` real steps (fewer than `look_back` only when padded).
+    """
+
+    values: np.ndarray  # (rows + look_back, n_inputs) float32
+    start: np.ndarray  # (N,) int64
+    real: np.ndarray  # (N,) int64
+    look_back: int
+    horizon: int
+    n_targets: int
+    pad: Literal["pre", "post"] = "post"
+
+    @classmethod
+    def from_series(
+        cls,
+        scaled: list[np.ndarray],
+        series: np.ndarray,
+        origin: np.ndarray,
+        *,
+        look_back: int,
+        horizon: int,
+        n_targets: int,
+        pad: Literal["pre", "post"] = "post",
+    ) -> StridedWindows:
+        """From each series' scaled rows and each window's (series, origin)."""
+        n_inputs = scaled[0].shape[1]
+        offsets = np.cumsum([0] + [len(s) for s in scaled])
+        values = np.empty((int(offsets[-1]) + look_back, n_inputs), dtype=np.float32)
+        for s, a, b in zip(scaled, offsets[:-1], offsets[1:], strict=True):
+            values[a:b] = s
+        values[offsets[-1] :] = 0.0
+        origin = np.asarray(origin, dtype=np.int64)
+        start = offsets[np.asarray(series)] + origin
+        return cls(values, start, np.minimum(origin, look_back), look_back, horizon, n_targets, pad)
+
+    @property
+    def padded(self) -> bool:
+        return bool(len(self.real)) and bool(self.real.min() < self.look_back)
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.values.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def cut(self, idx: np.ndarray) -> Cut:
+        steps = np.arange(self.look_back)
+        start, real = self.start[idx], self.real[idx]
+        if self.pad == "post":  # real steps first: rows start - real ..., then zeros
+            first = start - real
+            mask = steps[None, :] < real[:, None]
+        else:  # zeros first, the real steps end the window
+            first = start - self.look_back
+            mask = steps[None, :] >= (self.look_back - real)[:, None]
+        rows = np.maximum(first[:, None] + steps[None, :], 0)
+        x = self.values[rows]  # one gather: (n, look_back, n_inputs)
+        if not self.padded:
+            out_mask = None
+        else:
+            x[~mask] = 0.0
+            out_mask = mask
+        ahead = start[:, None] + np.arange(self.horizon)[None, :]
+        y = self.values[ahead, : self.n_targets]
+        return Cut(x, out_mask, y)
+
+
+@dataclass(frozen=True)
+class ArrayWindows:
+    """Materialised windows (x, mask, y), cut by indexing."""
+
+    x: np.ndarray
+    mask: np.ndarray | None
+    y: np.ndarray
+
+    @property
+    def padded(self) -> bool:
+        return self.mask is not None
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.x.shape[-1])
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def cut(self, idx: np.ndarray) -> Cut:
+        return Cut(
+            np.asarray(self.x[idx], dtype=np.float32),
+            None if self.mask is None else self.mask[idx],
+            np.asarray(self.y[idx], dtype=np.float32),
+        )
+
+
+def model_batch(
+    windows: Windows, idx: np.ndarray, normalize: str, masked: bool
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The network's inputs ([values] or [values, mask]) and level-normalised targets."""
+    c = windows.cut(idx)
+    n_targets = c.y.shape[-1]
+    x, level = normalize_windows(c.x, c.mask, n_targets, normalize)
+    inputs = [np.ascontiguousarray(x, dtype=np.float32)]
+    if masked:
+        if c.mask is None:
+            inputs.append(np.ones(x.shape[:2], dtype=bool))
+        else:
+            inputs.append(c.mask)
+    return inputs, np.ascontiguousarray(c.y - level[:, None, :], dtype=np.float32)
+
+
+__all__ = ["ArrayWindows", "Cut", "StridedWindows", "Windows", "model_batch"]
