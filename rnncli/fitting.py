@@ -15,6 +15,7 @@ TensorFlow and Keras are imported inside the functions.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -155,39 +156,46 @@ class Loop:
             optimizer.build(model.trainable_variables)
         variables = model.trainable_variables
 
-        def steps(xs: Any, y: Any, w: Any, counts: Any) -> Any:
-            """One replica's K optimiser steps over its (K, b, ...) batches."""
-            k = tf.shape(y)[0]
+        def step(i: Any, xs: Any, y: Any, w: Any, counts: Any) -> Any:
+            """One replica's optimiser step on batch i of its (K, b, ...) arrays."""
             horizon = tf.cast(tf.shape(y)[2], tf.float32)
-            out = tf.TensorArray(tf.float32, size=k)
+            with tf.GradientTape() as tape:
+                pred = model([a[i] for a in xs] if len(xs) > 1 else xs[0][i], training=True)
+                per = loss_fn(y[i], pred) * w[i][:, None]
+                loss = tf.reduce_sum(per) / (counts[i] * horizon)
+            grads = tape.gradient(loss, variables)
+            optimizer.apply(grads, variables)  # sums the replicas' gradients
+            return loss
 
-            def step(i: Any) -> Any:
-                with tf.GradientTape() as tape:
-                    pred = model([a[i] for a in xs] if len(xs) > 1 else xs[0][i], training=True)
-                    per = loss_fn(y[i], pred) * w[i][:, None]
-                    loss = tf.reduce_sum(per) / (counts[i] * horizon)
-                grads = tape.gradient(loss, variables)
-                optimizer.apply(grads, variables)
-                return loss
-
-            for i in tf.range(k):
-                # a step without windows (the padding of an epoch's last call) is skipped, so
-                # every call has one shape and XLA compiles once
-                out = out.write(i, tf.cond(counts[i] > 0, lambda: step(i), lambda: 0.0))
+        def one_device(xs: Any, y: Any, w: Any, counts: Any) -> Any:
+            """K steps on one device. A step without windows (the padding of an epoch's last
+            call) is skipped, so every call has one shape and XLA compiles once."""
+            out = tf.TensorArray(tf.float32, size=tf.shape(y)[0])
+            for i in tf.range(tf.shape(y)[0]):
+                take = functools.partial(step, i, xs, y, w, counts)
+                loss = tf.cond(counts[i] > 0, take, lambda: 0.0)
+                out = out.write(i, loss)
             return out.stack()
 
-        replica_steps = tf.function(steps, jit_compile=True) if xla else steps
+        def replicated(xs: Any, y: Any, w: Any, counts: Any) -> Any:
+            """K steps, each one strategy.run (a step's gradient all-reduce must not sit
+            inside the replicas' control flow); the last call of an epoch may be shorter."""
+            out = tf.TensorArray(tf.float32, size=tf.shape(counts)[0])
+            for i in tf.range(tf.shape(counts)[0]):
+                per_replica = strategy.run(step, args=(i, xs, y, w, counts))
+                loss = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+                out = out.write(i, loss)
+            return out.stack()
 
-        @tf.function  # type: ignore[untyped-decorator]  # tensorflow ships no types
-        def train_chunk(xs: Any, y: Any, w: Any, counts: Any) -> Any:
-            per_replica = strategy.run(replica_steps, args=(xs, y, w, counts))
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        if self.replicas == 1:
+            self.train_chunk = tf.function(one_device, jit_compile=xla)
+        else:
+            self.train_chunk = tf.function(replicated)
 
         def evaluate(xs: Any, y: Any, w: Any) -> Any:
             pred = model(list(xs) if len(xs) > 1 else xs[0], training=False)
             return tf.reduce_sum(loss_fn(y, pred) * w[:, None])
 
-        self.train_chunk = train_chunk
         self.evaluate = tf.function(evaluate, jit_compile=xla)
 
     def _distribute(self, arrays: list[Any]) -> Any:
@@ -208,17 +216,18 @@ class Loop:
         chunk = _chunk_steps(part, per)
         steps = -(-n // (per * r))
         calls = -(-steps // chunk)
+        padded = calls * chunk if r == 1 else steps  # see one_device
         order = rng.permutation(n)
         # replica g takes order[g::r], padded with -1 (weight 0) to `steps` whole batches
-        flat = np.full((r, calls * chunk * per), -1, dtype=np.int64)
+        flat = np.full((r, padded * per), -1, dtype=np.int64)
         for g in range(r):
             mine = order[g::r]
             flat[g, : len(mine)] = mine
-        shards = flat.reshape(r, calls * chunk, per)
+        shards = flat.reshape(r, padded, per)
         counts = (shards >= 0).sum(axis=(0, 2)).astype(np.float32)  # real windows per step
         losses = []
-        for s0 in range(0, calls * chunk, chunk):
-            s1 = s0 + chunk
+        for s0 in range(0, padded, chunk):
+            s1 = min(padded, s0 + chunk)
             arrays = [_cut(part, shards[self.rank + j, s0:s1]) for j in range(self.local)]
             xs = self._distribute([a[0] for a in arrays])
             y = self._distribute([a[1] for a in arrays])

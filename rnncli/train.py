@@ -265,8 +265,9 @@ def train(
         result = fit(model, data, val, spec, on_epoch, loop=loop, seed=t.seed + k)
         arrays = export_weights(model, network)
         engine = NumpyEngine(network, arrays)
-        diff = check_parity(KerasEngine(model), engine, x_check, mask_check if masked else None)
-        return Member(model, arrays, engine, result, diff, loop)
+        local = _local_copy(model, plan.strategy)
+        diff = check_parity(KerasEngine(local), engine, x_check, mask_check if masked else None)
+        return Member(model, arrays, engine, result, diff, loop, local)
 
     members: list[Member] = []
     for k in range(t.ensemble):
@@ -320,10 +321,11 @@ def train(
                 break
             arrays = export_weights(member.model, network)
             engine = NumpyEngine(network, arrays)
-            diff = check_parity(
-                KerasEngine(member.model), engine, x_check, mask_check if masked else None
+            local = _local_copy(member.model, plan.strategy)
+            diff = check_parity(KerasEngine(local), engine, x_check, mask_check if masked else None)
+            refitted.append(
+                Member(member.model, arrays, engine, member.result, diff, member.loop, local)
             )
-            refitted.append(Member(member.model, arrays, engine, member.result, diff, member.loop))
             member.result.seconds += result.seconds
         if len(refitted) == len(members):
             members = refitted
@@ -379,7 +381,7 @@ def train(
         card,
         result.history,
         weights=_weights_file([member.arrays for member in members]),
-        keras_models=[member.model for member in members],
+        keras_models=[member.local for member in members],
         extra_json=extra,
         force=force,
     )
@@ -400,6 +402,21 @@ class Member:
     result: FitResult
     parity: float
     loop: Loop
+    local: Any  # keras.Model: `model` outside any distribution strategy (what is saved)
+
+
+def _local_copy(model: Any, strategy: Any) -> Any:
+    """The model itself on one device; under a strategy a copy of it with its weights
+    (MultiWorkerMirroredStrategy's predict would gather every worker's batch)."""
+    from rnncli.runtime import tensorflow
+
+    if strategy is tensorflow().distribute.get_strategy():
+        return model
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def weights_digest(arrays: list[dict[str, np.ndarray]]) -> str:
