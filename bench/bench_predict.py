@@ -30,7 +30,10 @@ Models, trained here into a temporary directory (--model-dir / --m1-model-dir re
      predicting 18 steps of 617 series with horizon 18). TensorFlow's defaults.
    - `rnncli predict MODEL_DIR DATA --engine keras` (TensorFlow + model.keras).
    - `rnncli predict MODEL_DIR DATA` (NumPy engine, the default: weights.npz, no TensorFlow).
-   - what-if: the same under `env OPENBLAS_NUM_THREADS=1` (NumPy's BLAS single-threaded).
+   - what-if: the same with pyarrow installed (the `parquet` extra; rnncli's test environment
+     has it). Every other rnncli row runs as the default install does, without pyarrow:
+     PYTHONPATH puts a `pyarrow` package first whose import raises ImportError, because pandas
+     3 imports an installed pyarrow (and pyarrow.compute) with itself, whatever the file.
    "x faster" is the median over rounds of (minimal Keras script wall / this command's wall)
    in the same round.
    Where the time goes: the NumPy predict run in-process by a driver that times
@@ -40,7 +43,7 @@ Models, trained here into a temporary directory (--model-dir / --m1-model-dir re
    `rnncli.cli.main()` as the console script does; the rest in process is CLI parsing, rows
    and output. The interpreter's exit is measured: the last statement writes time.time(), the
    parent notes time.time() once the process is gone. Medians of --repeats runs, prices, M1
-   and M1 with OPENBLAS_NUM_THREADS=1 interleaved. Under the table, the minimal script's own
+   and M1 with pyarrow installed interleaved. Under the table, the minimal script's own
    timers (import, load, predict, exit) from the cold runs above.
 2. Warm throughput, in process: 100,000 random float32 windows (--windows) of the prices
    model's input shape, forecast by `modeldir.load_engine(m, "numpy").predict(x, None)`,
@@ -56,7 +59,8 @@ Models, trained here into a temporary directory (--model-dir / --m1-model-dir re
    predict of prices is the positive control: its log misses them, because rnncli.runtime
    sends fd 2 to /dev/null while TensorFlow imports, so sys.modules is the check that
    counts). The same log gives the cumulative import time of rnncli.cli, typer, rich,
-   rnncli.predict, numpy, pandas, yaml and the NumPy engine where each is first imported.
+   rnncli.predict, numpy, pandas, yaml and the NumPy engine where each is first imported
+   (these runs as the default install: pyarrow hidden).
 
 The header gives nproc, the CPU model, the load average (the machine may be shared: wall
 times are then noisy, hence interleaving, medians and paired ratios), and the versions.
@@ -485,7 +489,9 @@ IMPORT_NAMES = ("rnncli.cli", "typer", "rich", "rnncli.predict", "numpy", "panda
 IMPORT_NAMES += ("rnncli.engine.numpy_engine",)
 
 
-def import_check(commands: dict[str, list[str]], control: list[str]) -> None:
+def import_check(
+    commands: dict[str, list[str]], control: list[str], env: dict[str, str] | None = None
+) -> None:
     """`python -X importtime` of each command in process; the log and sys.modules searched."""
 
     def modules(cmd: list[str]) -> tuple[list[str], int, dict[str, float]]:
@@ -496,7 +502,7 @@ def import_check(commands: dict[str, list[str]], control: list[str]) -> None:
             f"    n = sum(m.split('.')[0] in {TF_PACKAGES!r} for m in sys.modules)\n"
             "    print(f'BENCH {n}', file=sys.stderr)"
         )
-        result = run([PY, "-X", "importtime", "-c", code])
+        result = run([PY, "-X", "importtime", "-c", code], env=env)
         logged, first = [], {}
         for line in result.stderr.splitlines():
             parts = line[len("import time:") :].split("|")
@@ -588,28 +594,37 @@ def main() -> None:
 
         minimal = "minimal Keras script (load model.keras + predict {} window{})"
         ref_p, ref_m = minimal.format(1, ""), minimal.format(n_series, "s")
-        blas1 = ["env", "OPENBLAS_NUM_THREADS=1"]
-        what_if = "what-if: `OPENBLAS_NUM_THREADS=1 rnncli predict{}` (numpy)"
+        hidden = tmp / "no_pyarrow" / "pyarrow"
+        hidden.mkdir(parents=True)
+        (hidden / "__init__.py").write_text(
+            'raise ImportError("hidden by bench_predict: the default install has no pyarrow")\n'
+        )
+        default = ["env", f"PYTHONPATH={hidden.parent}"]  # as installed without the extra
+        what_if = "what-if: `rnncli predict{}` (numpy) with pyarrow installed (`parquet` extra)"
         p_numpy = [RNNCLI, "predict", str(prices), str(PRICES)]
         prices_cmds = {
             "`python -c pass`": [PY, "-c", "pass"],
-            "`rnncli --help`": [RNNCLI, "--help"],
+            "`rnncli --help`": [*default, RNNCLI, "--help"],
             ref_p: [PY, "-c", MINIMAL, str(prices / "model.keras"), "1"],
-            "`rnncli predict --engine keras`": [*p_numpy, "--engine", "keras"],
-            "`rnncli predict` (numpy, default)": p_numpy,
-            what_if.format(""): [*blas1, *p_numpy],
+            "`rnncli predict --engine keras`": [*default, *p_numpy, "--engine", "keras"],
+            "`rnncli predict` (numpy, default)": [*default, *p_numpy],
+            what_if.format(""): p_numpy,
         }
         m_numpy = [RNNCLI, "predict", str(m1), str(m1_csv), "--steps", "18"]
         m1_cmds = {
             ref_m: [PY, "-c", MINIMAL, str(m1 / "model.keras"), str(n_series)],
-            "`rnncli predict --steps 18 --engine keras`": [*m_numpy, "--engine", "keras"],
-            "`rnncli predict --steps 18` (numpy, default)": m_numpy,
-            what_if.format(" --steps 18"): [*blas1, *m_numpy],
+            "`rnncli predict --steps 18 --engine keras`": [*default, *m_numpy, "--engine", "keras"],
+            "`rnncli predict --steps 18` (numpy, default)": [*default, *m_numpy],
+            what_if.format(" --steps 18"): m_numpy,
         }
         prices_res = cold(prices_cmds, args.repeats, "prices cold start")
         m1_res = cold(m1_cmds, args.repeats, "M1 cold start")
         steps = breakdown(
-            {"prices": p_numpy, "M1": m_numpy, "M1, OPENBLAS_NUM_THREADS=1": [*blas1, *m_numpy]},
+            {
+                "prices": [*default, *p_numpy],
+                "M1": [*default, *m_numpy],
+                "M1, pyarrow installed": m_numpy,
+            },
             args.repeats,
         )
         print("  breakdown done", flush=True)
@@ -670,7 +685,11 @@ def main() -> None:
         print()
         throughput_table(tp, args.windows, args.tp_repeats)
         print()
-        import_check({"prices": p_numpy, "M1": m_numpy}, [*p_numpy, "--engine", "keras"])
+        import_check(
+            {"prices": p_numpy, "M1": m_numpy},
+            [*p_numpy, "--engine", "keras"],
+            {**os.environ, "PYTHONPATH": str(hidden.parent)},
+        )
         print()
         print(
             f"bench wall time: {time.perf_counter() - t_start:.0f} s; load average at the end "

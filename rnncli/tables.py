@@ -16,7 +16,7 @@ import gzip
 import io
 import warnings
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -103,10 +103,21 @@ def read_table(source: Source, label: str) -> pd.DataFrame:
     return _csv(text.removeprefix("\ufeff"), label)
 
 
-def _parquet(data: bytes, label: str) -> pd.DataFrame:
+def _pyarrow() -> Any:
+    """pyarrow.parquet, or a DataError saying how to install it (the `parquet` extra)."""
     try:
         import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(
+            "Parquet needs pyarrow, which is not installed; pip install 'rnncli[parquet]' "
+            "(or use CSV)"
+        ) from None
+    return pq
 
+
+def _parquet(data: bytes, label: str) -> pd.DataFrame:
+    pq = _pyarrow()
+    try:
         file = pq.ParquetFile(io.BytesIO(data))
         _unique_names([str(c) for c in file.schema_arrow.names], label, "its schema")
         table = file.read()
@@ -239,8 +250,8 @@ def output_kind(path: Path, allowed: tuple[str, ...], what: str) -> str:
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
     """`frame` as a Parquet file (pyarrow), without the pandas index."""
+    pq = _pyarrow()
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)

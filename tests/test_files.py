@@ -212,3 +212,24 @@ def test_future_file_may_be_parquet(tmp_path: Path) -> None:
     elec.iloc[-20:].to_csv(csv_future, index=False)
     again = invoke("predict", model, data, "--steps", "6", "--future", csv_future)
     assert again.stdout == result.stdout
+
+
+@pytest.mark.tf
+def test_parquet_without_pyarrow_says_how_to_install_it(
+    air_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow is the optional `parquet` extra: without it, one line naming the extra."""
+    path = tmp_path / "air.parquet"
+    pd.read_csv(AIR).to_parquet(path, index=False)
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow.parquet", None)  # as if absent
+    for args in (
+        ["ingest", path, "--look-back", "3"],
+        ["predict", air_model, AIR, "--output", tmp_path / "fc.parquet"],
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 1
+        lines = result.stderr.strip().splitlines()
+        assert lines[-1].startswith("Error: Parquet needs pyarrow"), lines
+        assert "pip install 'rnncli[parquet]'" in lines[-1]
+        assert sum(line.startswith("Error") for line in lines) == 1
+    assert not (tmp_path / "fc.parquet").exists()
