@@ -1,13 +1,27 @@
-"""Write a file atomically: a reader sees the old file or the complete new one, never a part."""
+"""Write a file atomically: a reader sees the old file or the complete new one, never a part.
+
+Every output rnncli writes (`train --out`, `ingest --out`, `predict --output`) creates its
+missing parent directories, as `mkdir -p` would (`make_parents`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+
+def make_parents(path: Path) -> None:
+    """Create the missing directories above `path`; a file in the way is an OSError (ENOTDIR)
+    naming `path`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
 
 
 @contextlib.contextmanager
@@ -17,16 +31,22 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
     The temporary file is flushed to disk and renamed over `path` (os.replace). An existing
     file keeps its permissions, a new one gets the usual ones (0o666 less the umask). On any
     failure the temporary file is removed, `path` is left as it was and the error (an
-    OSError for a write that the system refused) is raised.
+    OSError for a write that the system refused, naming `path`) is raised.
     """
     path = Path(path)
+    make_parents(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     if path.exists():
         mode = path.stat().st_mode & 0o777
     else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -34,10 +54,17 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from None
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same error about `path` (not the temporary file; a write error names no file)."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def write_atomic(path: Path, data: str | bytes | memoryview) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from rnncli.config import DataSpec, RunConfig, build_config
 from rnncli.data import Columns
 from rnncli.engine import NetworkSpec
-from rnncli.errors import ArtifactError, ConfigError
+from rnncli.errors import ArtifactError, ConfigError, brief
 from rnncli.transforms import TargetTransform
 
 SCHEMA_VERSION = 3  # 3: series records in series.json (`modeldir`); 2: inline
@@ -255,7 +255,7 @@ class _Reader:
             value = float(value)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
-            raise self.fail(f"'{name}'", f"must be {names}, got {value!r:.60}")
+            raise self.fail(f"'{name}'", f"must be {names}, got {brief(value)}")
         return value
 
     def optional(self, data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -441,7 +441,7 @@ def parse(meta: Any, path: Path) -> ModelCard:
         raise ArtifactError(f"{path} is not an rnncli model description; retrain the model")
     version = meta["schema_version"]
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ArtifactError(f"{path}: schema_version {version!r} is not a number")
+        raise ArtifactError(f"{path}: schema_version {brief(version)} is not a number")
     if version > SCHEMA_VERSION:
         raise ArtifactError(
             f"{path} was written by a newer rnncli (schema {version}, this one reads up to "

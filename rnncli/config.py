@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from rnncli.errors import ConfigError
+from rnncli.errors import ConfigError, brief
 
 Cell = Literal["simple_rnn", "lstm", "gru"]
 CELL_ALIASES = {"simple": "simple_rnn", "simplernn": "simple_rnn", "rnn": "simple_rnn"}
@@ -165,7 +165,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
                 return _coerce(key, value, arg)
             except ConfigError:
                 continue
-        raise ConfigError(f"option '{key}' must be {_describe(hint)}, got {value!r}")
+        raise ConfigError(f"option '{key}' must be {_describe(hint)}, got {brief(value)}")
     if hint is type(None):
         if value is None:
             return None
@@ -192,7 +192,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     elif hint is str:
         if isinstance(value, str):
             return value
-    raise ConfigError(f"option '{key}' must be {_describe(hint)}, got {value!r}")
+    raise ConfigError(f"option '{key}' must be {_describe(hint)}, got {brief(value)}")
 
 
 def build_config(options: dict[str, Any]) -> RunConfig:
@@ -218,8 +218,27 @@ def _positive(name: str, value: int | float | None, allow_zero: bool = False) ->
         raise ConfigError(f"option '{name}' must be {bound}, got {value}")
 
 
+MAX_INT = 2**31 - 1  # every count must fit the int32 of a tensor shape
+
+
+def _finite(config: RunConfig) -> None:
+    """Every number fits a tensor: integers in int32, floats finite (`.inf` or `1e400`)."""
+    for part in (config.data, config.window, config.model, config.train):
+        for f in fields(part):
+            value = getattr(part, f.name)
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int) and abs(value) > MAX_INT:
+                raise ConfigError(
+                    f"option '{f.name}' is too large: at most {MAX_INT:,}, got {brief(value)}"
+                )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"option '{f.name}' must be a finite number, got {value}")
+
+
 def validate(config: RunConfig) -> None:
     """Range checks that types alone cannot express."""
+    _finite(config)
     w, m, t = config.window, config.model, config.train
     for name in ("look_back", "horizon", "stride"):
         _positive(name, getattr(w, name))
@@ -267,18 +286,16 @@ def resolve_window(spec: WindowSpec, season: int) -> WindowSpec:
     )
 
 
+CONFIG_MAX_BYTES = 2**20  # a config file is a few lines; this refuses a data file given by mistake
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
-    """Read a flat YAML mapping of options with yaml.safe_load."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config file {path} is not valid YAML{where}") from exc
+    """Read a flat YAML mapping of options (`yamlio.read`: safe, bounded, no duplicate keys)."""
+    from rnncli import yamlio
+
+    data = yamlio.read(
+        path, what="config file", error=ConfigError, max_bytes=CONFIG_MAX_BYTES, hint=""
+    )
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -434,12 +434,8 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
     }
     if ds.mask is not None:
         arrays["mask"] = ds.mask
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_open(path) as fh:  # streamed: no second copy of the windows in memory
-            np.savez(fh, **arrays)  # type: ignore[arg-type]
-    except OSError as exc:
-        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with atomic_open(path) as fh:  # streamed: no second copy of the windows in memory
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
 def load_npz(path: Path) -> tuple[Dataset, dict[str, Any]]:

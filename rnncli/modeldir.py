@@ -22,27 +22,47 @@ import contextlib
 import csv
 import ctypes
 import ctypes.util
+import glob
 import json
 import os
 import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rnncli.atomic import write_atomic
+from rnncli import yamlio
+from rnncli.atomic import make_parents, write_atomic
 from rnncli.card import ModelCard, parse
-from rnncli.errors import ArtifactError
+from rnncli.errors import ArtifactError, describe_os_error
 
 if TYPE_CHECKING:
     import keras
 
     from rnncli.engine import Engine
 
-# libyaml's safe loader and dumper when PyYAML has them (a 617-series card loads 7x faster)
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# libyaml's safe dumper when PyYAML has it (`yamlio` reads with libyaml's parser)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class SafeDumper(_BaseDumper):  # type: ignore[misc]
+    """Every value written out: no anchors and aliases in a card people read (and `yamlio`
+    bounds what aliases may expand to)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+CARD_MAX_BYTES = 2**30  # a 617-series card is 364 KiB
+
+
+def _silent(_message: str) -> None:
+    pass
+
 
 META_FILE = "rnncli.yaml"
 SERIES_FILE = "series.json"
@@ -74,8 +94,12 @@ class ModelDir:
         return data
 
 
-def check_target(target: Path, force: bool) -> None:
-    """Refuse to overwrite an existing model without --force (checked before training)."""
+def check_target(target: Path, force: bool, note: Callable[[str], None] = _silent) -> None:
+    """Refuse to overwrite an existing model without --force (checked before training).
+
+    A model left hidden by a crash between the two renames of the fallback swap is put back
+    first (`recover`), so it counts as existing."""
+    recover(target, note)
     if target.exists() and not force:
         raise ArtifactError(
             f"{target} already exists; pass --force to replace it or choose another --out"
@@ -114,21 +138,92 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(errno, os.strerror(errno), str(b))
 
 
+# Test hook (tests/test_faults.py), not a user setting: "rename" makes the swap take the
+# two-rename path of file systems without RENAME_EXCHANGE; "crash-between-renames" also kills
+# the process (SIGKILL) right after the first rename, the window `recover` repairs.
+TEST_SWAP_HOOK = "RNNCLI_TEST_SWAP"
+
+
 def _swap_in(tmp: Path, target: Path) -> None:
     """Put the complete directory `tmp` at `target`; the previous one ends up at `tmp`."""
     if not target.exists():
         tmp.rename(target)
         return
-    if _exchange(tmp, target):
+    hook = os.environ.get(TEST_SWAP_HOOK, "")
+    if not hook and _exchange(tmp, target):
         return
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    old = _hidden(target, "old", os.getpid())
     target.rename(old)
+    if hook == "crash-between-renames":
+        os.kill(os.getpid(), signal.SIGKILL)
     try:
         tmp.rename(target)
     except BaseException:
         old.rename(target)  # put the previous model back
         raise
     old.rename(tmp)
+
+
+def _hidden(target: Path, kind: str, pid: int) -> Path:
+    """Where a save keeps a directory beside `target`: .NAME.tmp-PID (new), .NAME.old-PID."""
+    return target.parent / f".{target.name}.{kind}-{pid}"
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP wait until the swap is over (then they act as usual)."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process
+        return True
+    return True
+
+
+def recover(target: Path, note: Callable[[str], None] = _silent) -> bool:
+    """Put back a model that a crash between the two renames of the fallback swap left at
+    .NAME.old-PID with nothing at NAME; True if it did. The new model that was being swapped
+    in (.NAME.tmp-PID) is discarded: the save that wrote it never finished."""
+    if target.exists() or not target.parent.is_dir():
+        return False
+    hidden = []
+    for old in target.parent.glob(f".{glob.escape(target.name)}.old-*"):
+        digits = old.name.rpartition("-")[2]
+        if digits.isdigit() and (old / META_FILE).is_file():
+            hidden.append((old.stat().st_mtime, int(digits), old))
+    if not hidden:
+        return False
+    _mtime, pid, old = max(hidden)
+    deadline = time.monotonic() + 2.0
+    while pid != os.getpid() and _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # a save may be between its two renames right now
+        if target.exists():
+            return False
+    try:
+        old.rename(target)
+    except OSError:
+        return target.exists()  # another process recovered it first
+    if not _alive(pid):
+        shutil.rmtree(_hidden(target, "tmp", pid), ignore_errors=True)
+    note(
+        f"recovered {target} from {old.name}: an earlier save was interrupted between its "
+        f"two renames; the previous model is back"
+    )
+    return True
 
 
 def save(
@@ -145,13 +240,10 @@ def save(
     import numpy as np
 
     check_target(target, force)
+    tmp = _hidden(target, "tmp", os.getpid())
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ArtifactError(f"cannot create {target.parent}: {exc.strerror or exc}") from None
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+        make_parents(target)
+        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         for k, keras_model in enumerate(keras_models or []):
             keras_model.save(tmp / keras_file(k))
@@ -166,11 +258,12 @@ def save(
             writer.writerows(history)
         for name, data in (extra_json or {}).items():
             (tmp / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        _swap_in(tmp, target)
+        with _signals_held():
+            _swap_in(tmp, target)
     except OSError as exc:
         raise ArtifactError(
-            f"cannot write the model to {target}: {exc.strerror or exc}; the previous model "
-            f"(if any) is unchanged"
+            f"cannot write the model to {target}: {describe_os_error(exc)}; the previous "
+            f"model (if any) is unchanged"
         ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -205,10 +298,9 @@ def read_meta(path: Path) -> Any:
     ArtifactError naming it.
     """
     file = path / META_FILE
-    try:
-        meta = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ArtifactError(f"{file} is unreadable ({type(exc).__name__}); retrain it") from None
+    meta = yamlio.read(
+        file, what="model card", error=ArtifactError, max_bytes=CARD_MAX_BYTES, hint="; retrain it"
+    )
     if isinstance(meta, dict) and meta.get("series") == SERIES_FILE:
         records = path / SERIES_FILE
         if not records.is_file():
@@ -224,8 +316,9 @@ def read_meta(path: Path) -> Any:
     return meta
 
 
-def load(path: Path) -> ModelDir:
-    """Read and check the model card, without touching TensorFlow."""
+def load(path: Path, note: Callable[[str], None] = _silent) -> ModelDir:
+    """Read and check the model card, without touching TensorFlow (`recover` first)."""
+    recover(path, note)
     if not path.exists():
         raise ArtifactError(f"model directory {path} not found; train one with 'rnncli train'")
     if not path.is_dir():
@@ -360,6 +453,7 @@ __all__ = [
     "load_engine",
     "load_keras",
     "read_meta",
+    "recover",
     "save",
     "write_json",
     "write_meta",

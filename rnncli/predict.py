@@ -174,6 +174,7 @@ def forecast(
     series = np.arange(len(prep.ids))
     at = np.array([len(v) for v in prep.values])
     point = prep.originals.to_original(y, series, at)
+    _check_finite(point, prep.ids)
     # past the horizon the width of the last calibrated step; with --difference the widths of
     # the differenced target, applied around the rebuilt forecast (without the reference
     # forecasts' own uncertainty)
@@ -205,6 +206,18 @@ def _future_times(prep: Prepared, steps: int) -> list[np.ndarray]:
             memo[key] = future_times(key[0], f, steps, key[2])
         out.append(memo[key])
     return out
+
+
+def _check_finite(point: np.ndarray, ids: list[str]) -> None:
+    """A forecast that overflowed (inf) or is undefined (NaN) is an error, never a row."""
+    bad = np.argwhere(~np.isfinite(point))
+    if len(bad):
+        i, step = int(bad[0][0]), int(bad[0][1]) + 1
+        raise DataError(
+            f"the forecast of series {ids[i]} at step {step} is not a finite number (it "
+            f"overflowed): the model diverges on this data; compare DATA with the training "
+            f"data, forecast fewer --steps, or retrain"
+        )
 
 
 def _calibration(
@@ -269,7 +282,7 @@ def predict(
     note: Callable[[str], None] | None = None,
 ) -> Forecast:
     """Model directory + DATA -> Forecast. The data is checked before the engine loads."""
-    model = load(model_dir)
+    model = load(model_dir, note or (lambda _m: None))
     panel = read_data(model.card, source, label, str(model.path))
     prep = prepare(model.card, panel)  # data errors before the engine load
     runner = load_engine(model, engine, note)
@@ -315,18 +328,13 @@ def parquet(fc: Forecast) -> bytes:
 def write_atomic(path: Path, data: str | bytes, *, gzipped: bool = False) -> None:
     """Write the forecast to `path` with `atomic.write_atomic`: the old file or the whole new one.
 
-    A failure is a DataError that names the file (and leaves it as it was).
+    Missing parent directories are created; a failure is an OSError naming the file (which
+    is left as it was).
     """
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"cannot write the forecast to {path}: it is a directory")
     if gzipped:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         data = gzip.compress(raw, mtime=0)
-    try:
-        atomic.write_atomic(path, data)
-    except OSError as exc:
-        raise DataError(f"cannot write the forecast to {path}: {exc.strerror or exc}") from None
+    atomic.write_atomic(Path(path), data)
 
 
 __all__ = [

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rnncli.engine import Engine
 
 Note = Callable[[str], None]
+INTERRUPTED_SUFFIX = ".interrupted"  # where an interrupted run saves beside an existing model
 
 
 def silent(_message: str) -> None:
@@ -189,7 +190,7 @@ def train(
     from rnncli.fitting import seed_everything
     from rnncli.network import build_model, slow_path_reasons
 
-    modeldir.check_target(out, force)
+    modeldir.check_target(out, force, note)
     panel, ds, spec, run = load_training_data(source, label, run, note)
     w, m, t = run.window, run.model, run.train
     look_back = w.look_back
@@ -376,15 +377,23 @@ def train(
         note(f"worker {plan.rank + 1}: weights sha256 {digest}")
     if not plan.chief:  # the chief alone writes the model directory
         return TrainOutcome(out, device, result, counts, rows, params, scored_split)
+    # an interrupted run never replaces a model: it is saved beside it, at NAME.interrupted
+    beside = result.interrupted and out.exists()
+    dest = out.with_name(out.name + INTERRUPTED_SUFFIX) if beside else out
     modeldir.save(
-        out,
+        dest,
         card,
         result.history,
         weights=_weights_file([member.arrays for member in members]),
         keras_models=[member.local for member in members],
         extra_json=extra,
-        force=force,
+        force=force or dest != out,
     )
+    if result.interrupted and dest != out:
+        raise Interrupted(
+            f"training interrupted; {out} is unchanged; the best model so far was saved to "
+            f"{dest} (marked interrupted): move it to {out} to use it"
+        )
     if result.interrupted:
         raise Interrupted(
             f"training interrupted; the best model so far was saved to {out} (marked interrupted)"

@@ -50,9 +50,10 @@ def ok(result) -> None:
     assert "Traceback" not in result.stderr
 
 
-def one_error(result) -> str:
-    """The single 'Error: …' line of a failed run (exit 1, nothing on stdout, no traceback)."""
-    assert result.exit_code == 1, (result.stdout, result.stderr)
+def one_error(result, code: int = 1) -> str:
+    """The single 'Error: …' line of a failed run (exit `code`: 1, or 2 for a bad option
+    value; nothing on stdout, no traceback)."""
+    assert result.exit_code == code, (result.stdout, result.stderr)
     assert isinstance(result.exception, SystemExit)  # not a crash caught by the runner
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -350,7 +351,7 @@ def test_look_back_larger_than_one_panel_series() -> None:
 def test_bad_yaml_key(tmp_path: Path) -> None:
     config = tmp_path / "run.yaml"
     config.write_text("look_bak: 5\n")
-    line = one_error(ingest(AIR, "--config", str(config)))
+    line = one_error(ingest(AIR, "--config", str(config)), 2)
     assert line.startswith("Error: unknown option 'look_bak'; valid options are: ")
     assert "look_back" in line
 
@@ -359,10 +360,10 @@ def test_bad_yaml_value(tmp_path: Path) -> None:
     config = tmp_path / "run.yaml"
     config.write_text("look_back: 0\n")
     assert "option 'look_back' must be greater than 0" in one_error(
-        ingest(AIR, "--config", str(config))
+        ingest(AIR, "--config", str(config)), 2
     )
     config.write_text("look_back: [1\n")
-    assert "is not valid YAML" in one_error(ingest(AIR, "--config", str(config)))
+    assert "is not valid YAML" in one_error(ingest(AIR, "--config", str(config)), 2)
 
 
 def test_empty_stdin() -> None:
@@ -421,5 +422,5 @@ def test_usage_errors(args: list[str]) -> None:
 
 
 def test_min_look_back_above_look_back() -> None:
-    line = one_error(ingest(AIR, "--look-back", "5", "--min-look-back", "6"))
+    line = one_error(ingest(AIR, "--look-back", "5", "--min-look-back", "6"), 2)
     assert "'min_look_back' (6) must not exceed 'look_back' (5)" in line

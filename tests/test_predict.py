@@ -146,8 +146,12 @@ def test_write_atomic_replaces_whole_files(tmp_path: Path) -> None:
     predicting.write_atomic(target, "a,b\n1,2\n")
     assert target.read_text() == "a,b\n1,2\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv"]
-    with pytest.raises(DataError, match="cannot write"):
-        predicting.write_atomic(tmp_path / "missing" / "fc.csv", "x")
+    # a missing parent directory is created, as ingest --out and train --out do
+    predicting.write_atomic(tmp_path / "missing" / "fc.csv", "x")
+    assert (tmp_path / "missing" / "fc.csv").read_text() == "x"
+    with pytest.raises(NotADirectoryError) as info:
+        predicting.write_atomic(tmp_path / "fc.csv" / "fc.csv", "x")
+    assert info.value.filename == str(tmp_path / "fc.csv" / "fc.csv")
 
 
 # ---- usage errors (exit 2) and a missing model (exit 1): no TensorFlow ------------------------
@@ -514,7 +518,7 @@ def test_closed_pipe_is_exit_141_without_traceback(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(sys, "stdout", Closed())
     with pytest.raises(typer.Exit) as info:
-        cli_mod.write_stdout(lambda stream: stream.write("a,b\n"))
+        cli_mod.handle_errors(lambda: cli_mod.write_stdout(lambda s: s.write("a,b\n")))()
     assert info.value.exit_code == 141
 
 

@@ -10,15 +10,16 @@ import functools
 import gc
 import os
 import sys
+import warnings
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from rnncli import __version__
 from rnncli.cli import render as console
-from rnncli.errors import RnnCliError
+from rnncli.errors import RnnCliError, describe_os_error
 
 app = typer.Typer(
     name="rnncli",
@@ -34,17 +35,27 @@ _STATE = {"debug": False}
 
 
 def handle_errors(func: Any) -> Any:
-    """Map user errors to one line on stderr and an exit code; tracebacks only with --debug."""
+    """The one mapping of failures to exit codes: a user error (`RnnCliError`) or a refused
+    system call (`OSError`: a full disk, a permission) is one `Error:` line on stderr; a
+    reader that stops early (`| head`) ends the command quietly with 141, Ctrl-C with 130;
+    warnings become `Warning:` lines. Tracebacks only with --debug."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except RnnCliError as exc:
+            _fail(exc, str(exc), exc.exit_code)
+        except BrokenPipeError as exc:
             if _STATE["debug"]:
                 raise
-            console.err().print(f"Error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(exc.exit_code) from None
+            raise typer.Exit(_broken_pipe()) from exc
+        except OSError as exc:
+            _fail(exc, describe_os_error(exc, "stdout" if _stdout_fails() else None), 1)
+        except MemoryError as exc:
+            _fail(exc, "out of memory; use a smaller model (--units, --look-back) or less data", 1)
         except KeyboardInterrupt:
             if _STATE["debug"]:
                 raise
@@ -52,6 +63,46 @@ def handle_errors(func: Any) -> Any:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _fail(exc: BaseException, message: str, code: int) -> NoReturn:
+    if _STATE["debug"]:
+        raise exc
+    console.err().print(f"Error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code) from None
+
+
+def _stdout_fails() -> bool:
+    """Whether stdout refuses its buffered bytes (then an error without a file name was it)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library's warning (NumPy's RuntimeWarning, a Keras notice) as one `Warning:` line."""
+    text = str(message).strip()
+    console.warn(text.splitlines()[0] if text else category.__name__)
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away: point stdout at devnull, so that the flush at exit
+    cannot fail again, and return the status of a process ended by SIGPIPE (128 + 13)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 141
 
 
 def _version(value: bool) -> None:
@@ -105,27 +156,36 @@ def open_data(data: str) -> tuple[Any, str]:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the app, then stdout flushed under the same error mapping
+    (a full device or a closed pipe shows when the last buffered bytes are written)."""
+    code: Any = 0
     try:
         app(prog_name="rnncli")
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:  # outside a command (while parsing the options)
+        console.note("Interrupted.")
+        code = 130
     finally:
         if "tensorflow" in sys.modules:
             # Python's final garbage collection would walk every object TensorFlow and Keras
             # made at import (~1 s, measured in bench/bench_predict.py); freezing skips it
             gc.freeze()
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or _broken_pipe()
+    except OSError as exc:
+        _broken_pipe()  # nothing more can be written there either
+        console.err().print(
+            f"Error: {describe_os_error(exc, 'stdout')}", markup=False, highlight=False
+        )
+        code = code or 1
+    sys.exit(code)
 
 
 def write_stdout(render: Any) -> None:
-    """Write to stdout; a reader that stops early (`| head`) ends the command quietly."""
-    try:
-        render(sys.stdout)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # point stdout at devnull so that the flush at exit cannot fail again, then stop
-        # with the status of a process ended by SIGPIPE (128 + 13), without a traceback
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
-        raise typer.Exit(141) from None
+    """Write to stdout and flush, so that a failed write is reported by `handle_errors`."""
+    render(sys.stdout)
+    sys.stdout.flush()

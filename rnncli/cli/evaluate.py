@@ -71,7 +71,7 @@ def evaluate(
     from rnncli import evaluate as core
     from rnncli import modeldir
 
-    model = modeldir.load(model_dir)
+    model = modeldir.load(model_dir, console.note)
     source, label = open_data(data) if data is not None else (None, None)
     report = core.evaluate(
         model,

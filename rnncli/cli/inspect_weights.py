@@ -44,7 +44,7 @@ def inspect_weights(
     """Parameter counts per layer and per gate, and optionally the weights themselves."""
     from rnncli import modeldir, weights
 
-    model = modeldir.load(model_dir)
+    model = modeldir.load(model_dir, console.note)
     if modeldir.engine_kind(model, engine.value, console.note) == "numpy":
         from rnncli.engine.ensemble import member_prefix
         from rnncli.engine.numpy_engine import load_weights

@@ -19,10 +19,17 @@ from rich.console import Console
 from rich.table import Table
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit 1 here; raise instead, so that `cli.common.handle_errors` ends the
+        # command as every closed pipe ends it (quietly, 141)
+        raise BrokenPipeError
+
+
 def _console(stream: Any) -> Console:
     no_color = bool(os.environ.get("NO_COLOR"))
     tty = bool(getattr(stream, "isatty", lambda: False)())
-    return Console(
+    return _Console(
         file=stream, no_color=no_color, highlight=False, soft_wrap=True, width=None if tty else 160
     )
 

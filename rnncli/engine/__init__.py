@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rnncli.errors import ArtifactError
+from rnncli.errors import ArtifactError, brief
 
 ENGINE_CELLS: tuple[str, ...] = ("simple_rnn", "lstm", "gru")
 ENGINE_ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "linear")
@@ -64,7 +64,7 @@ _BOOL_KEYS = ("bidirectional", "masked")
 
 def _bad(key: str, want: str, value: Any) -> ArtifactError:
     return ArtifactError(
-        f"network spec key '{key}' must be {want}, got {value!r}; "
+        f"network spec key '{key}' must be {want}, got {brief(value)}; "
         "the model directory is damaged or from another rnncli version: retrain the model"
     )
 
