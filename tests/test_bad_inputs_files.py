@@ -299,6 +299,7 @@ CASES = [
         air_text,
         ("FILE", "--output", "fc.json", "--format", "csv"),
         ("--format csv does not match --output fc.json",),
+        code=2,  # a bad option value (ConfigError) is a usage error
         model=True,
     ),
     Case(
