@@ -1,54 +1,40 @@
-"""Training throughput of rnncli against a plain Keras script of the same model.
+"""Training speed and memory of rnncli against a plain Keras script of the same model.
 
-    .venv/bin/python bench/bench_train.py                   # 6,000 rows, 5 epochs, 3 repeats
-    .venv/bin/python bench/bench_train.py --rows 2000 --epochs 3 --repeats 1   # quick
+    .venv/bin/python bench/bench_train.py                 # throughput + M1 wall time (~15 min)
+    .venv/bin/python bench/bench_train.py --memory        # + peak RSS at 1M and 10M rows
+    .venv/bin/python bench/bench_train.py --rows 3000 --epochs 3 --repeats 1 --no-m1   # quick
 
-Data: the first --rows rows of the half-hourly Victoria electricity demand
-(/work/shared/data/vic_elec_halfhourly.csv): target demand_mw, feature temperature_c,
-look-back 64, horizon 1, rnncli's default 80/10/10 chronological split, standard scaling
-fitted on the training part and per-window level normalisation (--normalize last), all
-made by rnncli itself (`data.load_panel` + `dataset.build` + the arrays `pipeline.train`
-feeds to fit). Both sides are fitted on exactly these training windows (saved once to an
-.npz), batch size 64, 5 epochs, 64 units, Adam + MSE, shuffle on.
+Run it with `nice` on a shared machine; every table compares against a reference measured in
+the same run.
 
-Each measurement runs in its own Python process (TensorFlow's op determinism cannot be
-switched off once on, and TF_ENABLE_ONEDNN_OPTS is read at import):
-
-- plain Keras: `keras.Sequential([keras.Input((64, 2)), keras.layers.LSTM(64),
-  keras.layers.Dense(1)])`, `compile("adam", "mse")`, `fit(x, y, batch_size=64, epochs=5,
-  verbose=0)`, as a tutorial writes it, in a fresh interpreter with TensorFlow's defaults.
-- rnncli fit: what `pipeline.train` does around the fit: `runtime.select_device`,
-  `training.seed_everything`, `models.build_model`, `training.compile_model` (rnncli's
-  defaults: Adam 1e-3, clipnorm 1.0) and `training.fit` with the validation windows, as
-  `rnncli train` runs it.
-- rnncli fit, determinism off: the same with `keras.utils.set_random_seed` only (what
-  `seed_everything` does minus `tf.config.experimental.enable_op_determinism()`).
-- paired: both models above in ONE process with rnncli's settings (oneDNN off, determinism
-  on), each fitted one epoch at a time in turn (plain, rnncli, then rnncli, plain, ...), so
-  that bursts of load from other processes hit both alike; the ratio of their epoch times
-  isolates what rnncli's code path itself (clipnorm, callback, model shape) costs.
-- `rnncli train`: the whole command (`rnncli train CSV ... --quiet`), process wall time:
-  interpreter start, imports, CSV, windows, fit with validation, test metrics, save.
-
-Throughput counts only the training part of epochs 2..E (epoch 1 traces and compiles the
-step function; its time is printed separately), timed by a callback from on_epoch_begin to
-the last on_train_batch_end (validation excluded), added to the model's own fit call; for
-rnncli the callback list is rnncli's plus this timer. (With the TensorFlow backend Keras
-calls batch hooks synchronously and converts the logs to floats each batch whether or not
-a callback has batch hooks, so the timer's own hook costs a Python call per batch.) Each
-variant runs --repeats times (processes interleaved, the order reversed every other repeat);
-the tables show the best (the machine is shared: contention only slows a run down) and the
-median in brackets. Because wall time on a shared machine is noisy, two steadier measures
-sit beside it: windows per CPU-second of the process (time.process_time over the same
-span), and the paired same-process ratio.
-
-Share of matmul peak: the machine's float32 matmul rate is measured in the same run
-(tf.linalg.matmul of two 2048 x 2048 float32 matrices, best of several, FLOP/s = 2n^3/t,
-with TensorFlow's default oneDNN setting and with it off; the higher is the peak). Model
-FLOPs per training window = 3 x forward, forward = 2 x look_back x gates x units x
-(n_features + units) + 2 x units x horizon (gates: SimpleRNN 1, GRU 3, LSTM 4).
-
---explain adds one-factor ablations (one cell) showing where a difference comes from.
+1. Throughput at equal batch size. Data: the first --rows rows of the half-hourly Victoria
+   electricity demand (/work/shared/data/vic_elec_halfhourly.csv): target demand_mw, feature
+   temperature_c, look-back 64, horizon 1, rnncli's windows (80/10/10 split, standard
+   scaling, per-window level normalisation) saved once to an .npz. 64 units, Adam + MSE.
+   - plain Keras: `keras.Sequential([keras.Input((64, 2)), keras.layers.LSTM(64),
+     keras.layers.Dense(1)])`, `compile("adam", "mse")`, `fit(x, y, batch_size=B, epochs=E,
+     verbose=0)` in a fresh interpreter with TensorFlow's defaults (as a tutorial writes it).
+   - rnncli: `fitting.Loop` as `rnncli train` runs it (XLA on CPU, op determinism off,
+     16 steps per call, batches cut from the windows per call, clipnorm 1.0); and with
+     `--no-xla` (op determinism on).
+   - paired: plain Keras and rnncli's loop in ONE process, one epoch each in turn, so that
+     bursts of load from other sessions hit both alike: the median ratio of their epoch times
+     is the figure to trust on a shared machine.
+   Throughput counts the training part of epochs 2..E (epoch 1 compiles; shown apart).
+2. Wall time to early stop on M1 monthly (617 series, the train rows of
+   /work/shared/data/m1_monthly.csv, horizon 18): `rnncli train m1.csv --id-col series_id
+   --horizon 18` with every other default (5 members, early stopping, refit), process wall
+   time, against a plain Keras script (the LSTM above, on rnncli's same training windows,
+   zeros for padding) training the same number of epochs (every member's, plus the refit's
+   on all windows) with the same batch size and the validation windows scored each epoch.
+3. (--memory) Peak RSS and seconds per epoch for panels of --memory-rows rows (the
+   half-hourly series tiled: each series a copy of the 52,608 rows, demand + temperature),
+   look-back 64, horizon 1: rnncli's streamed batches (`build(windows=False)`, cut per call)
+   against materialising the windows (`build()` + the training part's normalised copy, as
+   rnncli did before). Each case runs in its own process (peak RSS = its
+   `getrusage(RUSAGE_SELF).ru_maxrss`); seconds per epoch are extrapolated from --memory-calls
+   calls of 16 steps after the first (a 10M-row epoch takes an hour). "TF" is the process's
+   RSS after importing TensorFlow and building the model, before any data.
 """
 
 from __future__ import annotations
@@ -56,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,292 +54,273 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 RNNCLI = str(Path(PY).with_name("rnncli"))
-CSV = Path("/work/shared/data/vic_elec_halfhourly.csv")
+SHARED = Path("/work/shared/data")
+CSV = SHARED / "vic_elec_halfhourly.csv"
 if not CSV.exists():
     CSV = ROOT / "sample_data" / "vic_elec_halfhourly.csv"
+M1 = SHARED / "m1_monthly.csv"
 TIME_COL, TARGET, FEATURE = "time_utc", "demand_mw", "temperature_c"
-HORIZON = 1
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 KERAS_CLASS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
-CELLS = ("simple_rnn", "lstm", "gru")
+CELLS = ("lstm", "gru")
 
 
 # ---- worker side (a fresh interpreter per measurement) ---------------------------------------
 
 
-def _timer() -> Any:
+def _rss_mb() -> float:
+    """Current resident set size (MB) of this process."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _plain_model(cell: str, look_back: int, n_features: int, units: int, horizon: int) -> Any:
     import keras
 
-    class EpochTimer(keras.callbacks.Callback):
-        """Training part of each epoch: from epoch begin to the end of its last training batch.
+    layer = getattr(keras.layers, KERAS_CLASS[cell])
+    model = keras.Sequential(
+        [keras.Input((look_back, n_features)), layer(units), keras.layers.Dense(horizon)]
+    )
+    model.compile("adam", "mse")
+    return model
 
-        (Validation, and the set-up of the validation dataset that a fit call does at the
-        end of its first epoch, come after that and are timed apart.)
-        """
+
+def _rnncli_loop(cell: str, job: dict[str, Any], x_shape: tuple, xla: bool) -> tuple[Any, Any]:
+    """rnncli's model and training loop, as `train.train` makes them."""
+    from rnncli import fitting
+    from rnncli.config import build_config
+    from rnncli.network import build_model
+    from rnncli.runtime import tensorflow
+
+    run = build_config(
+        {
+            "cell": cell,
+            "units": job["units"],
+            "look_back": int(x_shape[1]),
+            "horizon": job.get("horizon", 1),
+            "batch_size": job["batch_size"],
+            "loss": "mse",
+            "seed": job["seed"],
+        }
+    )
+    fitting.seed_everything(job["seed"], deterministic=not xla)
+    model = build_model(
+        run.model,
+        look_back=int(x_shape[1]),
+        n_features=int(x_shape[2]),
+        horizon=job.get("horizon", 1),
+        n_targets=1,
+        masked=job.get("masked", False),
+    )
+    fitting.compile_model(model, run.train)
+    strategy = tensorflow().distribute.get_strategy()
+    return model, fitting.Loop(model, run.train, strategy, xla=xla)
+
+
+def _epoch_timer() -> Any:
+    import keras
+
+    class Timer(keras.callbacks.Callback):  # type: ignore[misc]
+        """The training part of each epoch (to the end of its last batch)."""
 
         def __init__(self) -> None:
             super().__init__()
             self.train: list[float] = []
-            self.val: list[float] = []
-            self.cpu: list[float] = []  # process CPU seconds (all threads) of the training part
-            self._t0 = self._t1 = self._c0 = self._c1 = 0.0
+            self._t0 = self._t1 = 0.0
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self._c0 = time.process_time()
             self._t0 = time.perf_counter()
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             self._t1 = time.perf_counter()
-            self._c1 = time.process_time()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            t = time.perf_counter()
             self.train.append(self._t1 - self._t0)
-            self.val.append(t - self._t1)
-            self.cpu.append(self._c1 - self._c0)
 
-    return EpochTimer()
+    return Timer()
 
 
-def _with_timer(model: Any, timer: Any) -> None:
-    """Add `timer` to whatever callbacks the caller passes to this model's fit."""
-    fit = model.fit
-
-    def timed_fit(*args: Any, callbacks: Any = None, **kwargs: Any) -> Any:
-        return fit(*args, callbacks=[*(callbacks or []), timer], **kwargs)
-
-    object.__setattr__(model, "fit", timed_fit)
-
-
-def _peak(reps: int = 7, n: int = 2048, per_rep: int = 3) -> dict[str, Any]:
+def _peak_flops(reps: int = 5, n: int = 2048) -> float:
     import tensorflow as tf
 
-    a = tf.random.normal((n, n), dtype=tf.float32)
-    b = tf.random.normal((n, n), dtype=tf.float32)
-    tf.linalg.matmul(a, b).numpy()  # warm up
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    tf.linalg.matmul(a, b).numpy()
     best = float("inf")
     for _ in range(reps):
         t = time.perf_counter()
-        for _ in range(per_rep):
-            c = tf.linalg.matmul(a, b)
-        c[0, 0].numpy()
-        best = min(best, (time.perf_counter() - t) / per_rep)
-    return {"flops": 2 * n**3 / best, "seconds": best}
+        tf.linalg.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best
 
 
-def _onednn() -> bool | None:
-    try:
-        from tensorflow.python.util import _pywrap_util_port
+def _throughput_worker(job: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
 
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except Exception:  # private API: absent in some builds
-        return None
+    from rnncli import runtime
+    from rnncli.batches import ArrayWindows
+    from rnncli.fitting import Part
 
-
-def _determinism() -> bool | None:
-    try:
-        from tensorflow.python.framework import config
-
-        return bool(config.is_op_determinism_enabled())
-    except Exception:  # private API
-        return None
-
-
-def _plain_model(cell: str, look_back: int, n_features: int, units: int, knobs: dict) -> Any:
-    import keras
-
-    layer = getattr(keras.layers, KERAS_CLASS[cell])
-    if knobs.get("functional"):  # the shape of rnncli's model: functional API + Reshape head
-        inp = keras.Input((look_back, n_features), name="values")
-        h = layer(units)(inp)
-        h = keras.layers.Dense(HORIZON)(h)
-        out = keras.layers.Reshape((HORIZON, 1))(h)
-        return keras.Model(inp, out)
-    return keras.Sequential(
-        [keras.Input((look_back, n_features)), layer(units), keras.layers.Dense(HORIZON)]
-    )
-
-
-def _plain_fit(model: Any, x: Any, y: Any, val: Any, job: dict, knobs: dict, timer: Any) -> None:
-    import math
-
-    import keras
-
-    callbacks = [timer]
-    if knobs.get("guard"):  # rnncli's per-batch NaN check
-
-        class BatchCheck(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                loss = (logs or {}).get("loss")
-                if loss is not None and not math.isfinite(float(loss)):
-                    self.model.stop_training = True
-
-        callbacks.insert(0, BatchCheck())
-
-    def shape(a: Any) -> Any:  # Sequential's Dense head gives (N, 1); rnncli's Reshape (N, 1, 1)
-        return a if knobs.get("functional") else a.reshape(len(a), -1)
-
-    model.fit(
-        x,
-        shape(y),
-        batch_size=job["batch_size"],
-        epochs=job.get("fit_epochs", job["epochs"]),
-        verbose=0,
-        callbacks=callbacks,
-        validation_data=(val[0], shape(val[1])) if knobs.get("val") else None,
-    )
+    if job["mode"] == "plain":  # TensorFlow's defaults (oneDNN on), as a tutorial runs it
+        import tensorflow  # noqa: F401
+    else:
+        runtime.select_device("cpu")  # imports TensorFlow the way rnncli does (oneDNN off)
+    data = np.load(job["npz"])
+    x, y = data["x_train"], data["y_train"]
+    out: dict[str, Any] = {"cells": {}, "peak": _peak_flops() if job.get("peak") else None}
+    for cell in job["cells"]:
+        row: dict[str, Any] = {"n": len(x)}
+        if job["mode"] in ("plain", "paired"):
+            plain = _plain_model(cell, x.shape[1], x.shape[2], job["units"], 1)
+            timer = _epoch_timer()
+        if job["mode"] in ("rnncli", "paired"):
+            _model, loop = _rnncli_loop(cell, job, x.shape, job.get("xla", True))
+            part = Part(ArrayWindows(x, None, y), np.arange(len(x)), None)
+            rng = np.random.default_rng(job["seed"])
+        plain_s, rnncli_s = [], []
+        for epoch in range(job["epochs"]):
+            order = ("plain", "rnncli") if epoch % 2 == 0 else ("rnncli", "plain")
+            for which in order:
+                if which == "plain" and job["mode"] in ("plain", "paired"):
+                    plain.fit(
+                        x, y.reshape(len(y), -1), batch_size=job["batch_size"], epochs=1,
+                        verbose=0, callbacks=[timer],
+                    )  # fmt: skip
+                    plain_s.append(timer.train[-1])
+                elif which == "rnncli" and job["mode"] in ("rnncli", "paired"):
+                    t = time.perf_counter()
+                    loop.epoch(part, job["batch_size"], rng)
+                    rnncli_s.append(time.perf_counter() - t)
+        row.update(plain_s=plain_s, rnncli_s=rnncli_s)
+        out["cells"][cell] = row
+    return out
 
 
-def _plain_compiled(cell: str, x: Any, job: dict, knobs: dict) -> Any:
-    import keras
-
-    model = _plain_model(cell, x.shape[1], x.shape[2], job["units"], knobs)
-    clip = knobs.get("clipnorm")
-    model.compile(optimizer=keras.optimizers.Adam(clipnorm=clip) if clip else "adam", loss="mse")
-    return model
-
-
-def _rnncli_run(cell: str, x: Any, job: dict, epochs: int) -> Any:
-    from rnncli.config import build_config
-
-    return build_config(
-        {
-            "cell": cell,
-            "units": job["units"],
-            "look_back": int(x.shape[1]),
-            "horizon": HORIZON,
-            "epochs": epochs,
-            "batch_size": job["batch_size"],
-            "patience": 0,
-            "seed": job["seed"],
-            "loss": "mse",  # as the plain script trains
-        }
-    )
-
-
-def _rnncli_compiled(run: Any, x: Any) -> Any:
-    from rnncli import fitting as training
-    from rnncli.network import build_model
-
-    model = build_model(
-        run.model,
-        look_back=int(x.shape[1]),
-        n_features=int(x.shape[2]),
-        horizon=HORIZON,
-        n_targets=1,
-        masked=False,
-    )
-    training.compile_model(model, run.train)
-    return model
-
-
-def worker(job: dict[str, Any]) -> dict[str, Any]:
+def _m1_plain_worker(job: dict[str, Any]) -> dict[str, Any]:
+    """The plain Keras script on rnncli's M1 windows: the same epochs and batch size."""
     import numpy as np
 
     started = time.perf_counter()
-    mode, knobs = job["mode"], job.get("knobs", {})
-    data = np.load(job["npz"])
-    x, y = data["x_train"], data["y_train"]
-    val = (data["x_val"], data["y_val"])
-    device = None
-    if mode in ("rnncli", "paired"):
-        from rnncli import runtime
-
-        device = runtime.select_device("auto")  # imports TensorFlow the way rnncli does
     import keras
-    import tensorflow as tf
 
-    out: dict[str, Any] = {
-        "onednn": _onednn(),
-        "env_onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
-        "import_s": time.perf_counter() - started,
-        "device": device,
-        "cells": {},
+    data = np.load(job["npz"])
+    x, y, xv, yv = data["x_train"], data["y_train"], data["x_val"], data["y_val"]
+    xa, ya = data["x_all"], data["y_all"]
+    import_s = time.perf_counter() - started
+    t = time.perf_counter()
+    keras.utils.set_random_seed(1)
+    model = _plain_model("lstm", x.shape[1], x.shape[2], 64, y.shape[1])
+    model.fit(
+        x, y.reshape(len(y), -1), validation_data=(xv, yv.reshape(len(yv), -1)),
+        batch_size=job["batch_size"], epochs=job["epochs"], verbose=0,
+    )  # fmt: skip
+    if job["refit_epochs"]:
+        model.fit(
+            xa, ya.reshape(len(ya), -1), batch_size=job["batch_size"],
+            epochs=job["refit_epochs"], verbose=0,
+        )  # fmt: skip
+    return {"import_s": import_s, "fit_s": time.perf_counter() - t}
+
+
+def _tiled_panel(rows: int) -> Any:
+    """`rows` rows of half-hourly demand + temperature: the real series tiled into a panel."""
+    import numpy as np
+
+    from rnncli.config import DataSpec
+    from rnncli.data import Columns, Panel, Series, load_panel
+
+    one = load_panel(str(CSV), DataSpec(time_col=TIME_COL, target=(TARGET,), features=(FEATURE,)))
+    s = one.series[0]
+    series, left, k = [], rows, 0
+    while left > 0:
+        n = min(left, len(s.values))
+        series.append(
+            Series(f"s{k}", s.time[:n].copy(), np.array(s.values[:n]), s.first_line[:n].copy())
+        )
+        left, k = left - n, k + 1
+    columns = Columns(TIME_COL, (TARGET,), (TARGET, FEATURE), "series")
+    return Panel("tiled", columns, tuple(series), one.freq, ())
+
+
+def _memory_worker(job: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    from rnncli import runtime
+    from rnncli.batches import ArrayWindows
+    from rnncli.config import build_config
+    from rnncli.dataset import TRAIN, build
+    from rnncli.fitting import Part
+    from rnncli.train import _arrays
+
+    runtime.select_device("cpu")
+    lb = job["look_back"]
+    _model, loop = _rnncli_loop("lstm", {**job, "masked": True}, (0, lb, 2), True)
+    tf_mb = _rss_mb()
+    panel = _tiled_panel(job["rows"])
+    series_mb = sum(s.values.nbytes for s in panel.series) / 2**20
+    run = build_config({"look_back": lb, "horizon": 1, "min_look_back": 1, "season": 48})
+    t = time.perf_counter()
+    if job["stream"]:
+        ds = build(panel, run.window, windows=False)
+        train = Part(ds.windows(), ds.part(TRAIN), None, "last", True)
+    else:
+        ds = build(panel, run.window)
+        x, y, mask = _arrays(ds.windows(), ds.part(TRAIN), "last")
+        train = Part(ArrayWindows(x, mask, y), np.arange(len(x)), None, "none", True)
+    build_s = time.perf_counter() - t
+    rng = np.random.default_rng(0)
+    loop.epoch(train, job["batch_size"], rng, limit=1)  # compiles
+    t = time.perf_counter()
+    calls = job["calls"]
+    loop.epoch(train, job["batch_size"], rng, limit=calls)
+    per_step = (time.perf_counter() - t) / (calls * 16)
+    steps = -(-len(train) // job["batch_size"])
+    return {
+        "rows": job["rows"],
+        "windows": len(train),
+        "series_mb": series_mb,
+        "tf_mb": tf_mb,
+        "peak_mb": _peak_mb(),
+        "build_s": build_s,
+        "epoch_s": per_step * steps,
     }
-    if mode == "peak":
-        out["peak"] = _peak()
-        return out
-    from rnncli import fitting as training
 
-    for cell in job["cells"]:
-        timer = _timer()
-        t = time.perf_counter()
-        row: dict[str, Any] = {}
-        if mode == "plain":
-            keras.utils.set_random_seed(job["seed"])
-            if knobs.get("determinism"):
-                tf.config.experimental.enable_op_determinism()
-            model = _plain_compiled(cell, x, job, knobs)
-            _plain_fit(model, x, y, val, job, knobs, timer)
-        elif mode == "rnncli":
-            run = _rnncli_run(cell, x, job, job["epochs"])
-            if knobs.get("determinism", True):
-                training.seed_everything(run.train.seed)
-            else:  # seed_everything minus enable_op_determinism
-                keras.utils.set_random_seed(run.train.seed)
-            model = _rnncli_compiled(run, x)
-            _with_timer(model, timer)
-            result = training.fit(model, (x, y, None), (*val, None), run.train)
-            assert len(result.history) == job["epochs"], result
-        else:  # paired: both models in this process, one epoch each in turn
-            run = _rnncli_run(cell, x, job, 1)
-            training.seed_everything(run.train.seed)
-            rnncli_model = _rnncli_compiled(run, x)
-            _with_timer(rnncli_model, timer)
-            plain_model = _plain_compiled(cell, x, job, {})
-            plain_timer = _timer()
-            for i in range(job["epochs"]):
-                for which in ("plain", "rnncli") if i % 2 == 0 else ("rnncli", "plain"):
-                    if which == "plain":
-                        _plain_fit(
-                            plain_model, x, y, val, {**job, "fit_epochs": 1}, {}, plain_timer
-                        )
-                    else:
-                        training.fit(rnncli_model, (x, y, None), (*val, None), run.train)
-            row = {"plain_train_s": plain_timer.train, "plain_cpu_s": plain_timer.cpu}
-        out["cells"][cell] = {
-            "train_s": timer.train,
-            "cpu_s": timer.cpu,
-            "val_s": timer.val,
-            "total_s": time.perf_counter() - t,
-            "n_train": len(x),
-            "n_val": len(val[0]),
-            "determinism": _determinism(),
-            **row,
-        }
-    out["process_s"] = time.perf_counter() - started
-    return out
+
+def worker(job: dict[str, Any]) -> dict[str, Any]:
+    if job["mode"] == "m1plain":
+        return _m1_plain_worker(job)
+    if job["mode"] == "memory":
+        return _memory_worker(job)
+    return _throughput_worker(job)
 
 
 # ---- parent side -------------------------------------------------------------------------------
 
 
-def run_worker(job: dict[str, Any], env_onednn: str | None) -> dict[str, Any]:
+def run_worker(job: dict[str, Any], env_onednn: str | None = None) -> dict[str, Any]:
     env = dict(os.environ)
-    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
-    if env_onednn is not None:
-        env["TF_ENABLE_ONEDNN_OPTS"] = env_onednn
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env["CUDA_VISIBLE_DEVICES"] = "-1"
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     t = time.perf_counter()
     proc = subprocess.run(
-        [PY, __file__, "--worker", json.dumps(job)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
+        [PY, __file__, "--worker", json.dumps(job)], capture_output=True, text=True, env=env
     )
-    wall = time.perf_counter() - t
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"worker failed: {job['mode']} {job.get('knobs')}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["wall_s"] = wall
+        raise SystemExit(f"worker failed ({proc.returncode}): {job['mode']}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_s"] = time.perf_counter() - t
     return result
 
 
-def prepare(rows: int, look_back: int, tmp: Path) -> dict[str, Any]:
-    """CSV subset + rnncli's windows (as pipeline.train builds them) saved to an .npz."""
+def _windows_npz(csv: Path, options: dict[str, Any], npz: Path, *, all_windows: bool) -> dict:
+    """rnncli's training (and validation, and all) windows, level-normalised, to an .npz."""
     import numpy as np
 
     from rnncli.config import build_config
@@ -360,114 +328,245 @@ def prepare(rows: int, look_back: int, tmp: Path) -> dict[str, Any]:
     from rnncli.dataset import TRAIN, VAL, build
     from rnncli.train import _arrays
 
-    lines = CSV.read_text(encoding="utf-8").splitlines()
-    csv = tmp / f"vic_elec_{rows}.csv"
-    csv.write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
-    run = build_config(
-        {
-            "time_col": TIME_COL,
-            "target": [TARGET],
-            "features": [FEATURE],
-            "look_back": look_back,
-            "horizon": HORIZON,
-        }
-    )
+    run = build_config(options)
     panel = load_panel(str(csv), run.data, str(csv))
-    ds = build(panel, run.window)
-    x_tr, y_tr, _ = _arrays(ds, ds.part(TRAIN), run.window.normalize)
-    x_va, y_va, _ = _arrays(ds, ds.part(VAL), run.window.normalize)
-    npz = tmp / "windows.npz"
-    np.savez(npz, x_train=x_tr, y_train=y_tr, x_val=x_va, y_val=y_va)
-    return {
-        "csv": csv,
-        "npz": npz,
-        "n_train": len(x_tr),
-        "n_val": len(x_va),
-        "n_features": x_tr.shape[2],
-        "dtype": str(x_tr.dtype),
-    }
-
-
-def flops_per_window(cell: str, look_back: int, n_features: int, units: int) -> float:
-    forward = 2 * look_back * GATES[cell] * units * (n_features + units) + 2 * units * HORIZON
-    return 3.0 * forward
-
-
-def throughput(cell_result: dict[str, Any], key: str = "train_s") -> float:
-    """Training windows per second (wall, or CPU with key="cpu_s") over epochs 2..E."""
-    later = cell_result[key][1:] or cell_result[key]
-    return cell_result["n_train"] * len(later) / sum(later)
+    ds = build(panel, run.window, windows=False)
+    windows = ds.windows()
+    parts = {"train": ds.part(TRAIN), "val": ds.part(VAL)}
+    if all_windows:
+        parts["all"] = np.arange(len(windows))
+    arrays = {}
+    for name, idx in parts.items():
+        x, y, _mask = _arrays(windows, idx, run.window.normalize)
+        arrays[f"x_{name}"], arrays[f"y_{name}"] = x, y
+    np.savez(npz, **arrays)
+    return {k: len(v) for k, v in parts.items()} | {"n_features": windows.n_inputs}
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def e2e_train(csv: Path, cell: str, args: argparse.Namespace, tmp: Path) -> float:
-    out = tmp / f"model_{cell}"
-    cmd = [
-        RNNCLI, "train", str(csv), "--time-col", TIME_COL, "--target", TARGET,
-        "--features", FEATURE, "--look-back", str(args.look_back), "--horizon", str(HORIZON),
-        "--cell", cell, "--units", str(args.units), "--epochs", str(args.epochs),
-        "--batch-size", str(args.batch_size), "--patience", "0", "--seed", str(args.seed),
-        "--out", str(out), "--force", "--quiet",
-    ]  # fmt: skip
-    env = dict(os.environ)
-    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
+    lines = CSV.read_text(encoding="utf-8").splitlines()
+    csv = tmp / "vic.csv"
+    csv.write_text("\n".join(lines[: args.rows + 1]) + "\n", encoding="utf-8")
+    options = {
+        "time_col": TIME_COL, "target": [TARGET], "features": [FEATURE],
+        "look_back": args.look_back, "min_look_back": args.look_back, "horizon": 1,
+        "scale": "standard", "transform": "none", "deseasonalize": "none",
+        "val_size": 0.1, "test_size": 0.1,
+    }  # fmt: skip
+    npz = tmp / "vic.npz"
+    sizes = _windows_npz(csv, options, npz, all_windows=False)
+    cells = [c for c in args.cells.split(",") if c]
+    print(
+        f"data: first {args.rows} rows of {CSV.name} -> {sizes['train']} training windows x "
+        f"look-back {args.look_back} x {sizes['n_features']} features; {args.units} units, "
+        f"{args.epochs} epochs, {args.repeats} process(es) per variant; machine shared with "
+        "other sessions (nice)",
+        flush=True,
+    )
+    base = {
+        "npz": str(npz), "epochs": args.epochs, "units": args.units, "seed": args.seed,
+        "cells": cells,
+    }  # fmt: skip
+    variants = {
+        "plain": {"mode": "plain"},
+        "rnncli": {"mode": "rnncli", "xla": True},
+        "rnncli_noxla": {"mode": "rnncli", "xla": False},
+        "paired": {"mode": "paired", "xla": True},
+    }
+    batches = [int(b) for b in args.batch_sizes.split(",")]
+    results: dict[tuple[str, int], list[dict]] = {}
+    peaks = []
+    for rep in range(args.repeats):
+        for batch in batches:
+            order = list(variants) if rep % 2 == 0 else list(reversed(variants))
+            for name in order:
+                job = {**base, **variants[name], "batch_size": batch}
+                job["peak"] = name == "plain" and batch == batches[0]
+                r = run_worker(job)
+                if r["peak"]:
+                    peaks.append(r["peak"])
+                results.setdefault((name, batch), []).append(r)
+                print(f"  rep {rep + 1} batch {batch} {name}: {r['wall_s']:.1f} s", flush=True)
+
+    def rate(name: str, batch: int, cell: str, key: str) -> list[float]:
+        out = []
+        for r in results[(name, batch)]:
+            c = r["cells"][cell]
+            later = c[key][1:]
+            out.append(c["n"] * len(later) / sum(later))
+        return out
+
+    def paired(batch: int, cell: str) -> float:
+        ratios = []
+        for r in results[("paired", batch)]:
+            c = r["cells"][cell]
+            ratios += [p / q for p, q in zip(c["plain_s"][1:], c["rnncli_s"][1:], strict=True)]
+        return median(ratios)
+
+    def first(name: str, batch: int, cell: str, key: str) -> float:
+        return median([r["cells"][cell][key][0] for r in results[(name, batch)]])
+
+    peak = max(peaks)
+    gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+    print()
+    print(
+        f"### Training throughput at equal batch size (windows/s, epochs 2..{args.epochs}; best "
+        f"of {args.repeats} processes, median in brackets)"
+    )
+    print()
+    print(
+        "| cell | batch | plain Keras | rnncli (XLA) | rnncli --no-xla | ratio rnncli/plain "
+        "(best) | **paired ratio** (same process) | share of matmul peak (plain / rnncli) "
+        "| epoch 1 s (plain / rnncli) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for cell in cells:
+        flops = 3 * (2 * args.look_back * gates[cell] * args.units * (2 + args.units))
+        for b in batches:
+            pl, rn = rate("plain", b, cell, "plain_s"), rate("rnncli", b, cell, "rnncli_s")
+            nx = rate("rnncli_noxla", b, cell, "rnncli_s")
+            print(
+                f"| {cell} | {b} | {max(pl):,.0f} ({median(pl):,.0f}) | {max(rn):,.0f} "
+                f"({median(rn):,.0f}) | {max(nx):,.0f} ({median(nx):,.0f}) "
+                f"| {max(rn) / max(pl):.2f} | {paired(b, cell):.2f} "
+                f"| {100 * max(pl) * flops / peak:.1f}% / {100 * max(rn) * flops / peak:.1f}% "
+                f"| {first('plain', b, cell, 'plain_s'):.1f} / "
+                f"{first('rnncli', b, cell, 'rnncli_s'):.1f} |"
+            )
+    print()
+    print(
+        f"matmul peak {peak / 1e9:.1f} GFLOP/s (2048^2 float32, best of 5). Paired: plain Keras "
+        "fit and rnncli's loop in one process, one epoch each in turn, median of plain epoch "
+        "time / rnncli epoch time. rnncli: 16 steps per call, XLA, op determinism off (the "
+        "default on CPU); --no-xla: op determinism on. Epoch 1 includes tracing (and XLA's "
+        "compile)."
+    )
+
+
+def m1_table(args: argparse.Namespace, tmp: Path) -> None:
+    import csv as csvlib
+
+    import pandas as pd
+    import yaml
+
+    raw = pd.read_csv(M1)
+    k = raw["t"].to_numpy() - 1
+    raw["month"] = [f"{1970 + i // 12}-{i % 12 + 1:02d}-01" for i in k]
+    train = raw[raw["split"] == "train"][["series_id", "month", "value"]]
+    csv = tmp / "m1.csv"
+    train.to_csv(csv, index=False)
+    out = tmp / "m1_model"
+    cmd = [RNNCLI, "train", str(csv), "--id-col", "series_id", "--horizon", "18", "--out",
+           str(out), "--force", "--quiet"]  # fmt: skip
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"rnncli train failed ({proc.returncode})")
-    return wall
+        raise SystemExit("rnncli train on M1 failed")
+    card = yaml.safe_load((out / "rnncli.yaml").read_text(encoding="utf-8"))
+    with open(out / "history.csv", encoding="utf-8") as fh:
+        history = list(csvlib.DictReader(fh))
+    members = card["train"]["ensemble"]
+    refit = 3 * members if card["fit"].get("refit") else 0
+    batch = card["train"]["batch_size"]
+    sizes = _windows_npz(
+        csv,
+        {"id_col": "series_id", "horizon": 18, "time_col": "month", "target": ["value"]},
+        tmp / "m1.npz",
+        all_windows=True,
+    )
+    plain = run_worker(
+        {"mode": "m1plain", "npz": str(tmp / "m1.npz"), "batch_size": batch,
+         "epochs": len(history), "refit_epochs": refit},
+    )  # fmt: skip
+    print()
+    print("### M1 monthly (617 series, horizon 18): wall time to early stop")
+    print()
+    print(
+        "| run | windows (train / all) | batch | epochs (validated + refit) | fit s "
+        "| process wall s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        f"| `rnncli train` (defaults: {members} members, early stopping, refit) "
+        f"| {sizes['train']:,} / {sizes['all']:,} | {batch} | {len(history)} + {refit} "
+        f"| {card['fit']['seconds']:.1f} | {wall:.1f} |"
+    )
+    print(
+        f"| plain Keras script, same windows and epochs | {sizes['train']:,} / {sizes['all']:,} "
+        f"| {batch} | {len(history)} + {refit} | {plain['fit_s']:.1f} | {plain['wall_s']:.1f} |"
+    )
+    print()
+    print(
+        f"xla {card['engine'].get('xla')}, deterministic {card['engine'].get('deterministic')}; "
+        f"epochs per member: {', '.join(str(sum(1 for h in history if h.get('member', '1') == str(m + 1))) for m in range(members))}. "  # noqa: E501
+        "rnncli's process wall time includes start-up, reading the CSV, the windows, "
+        "scoring and saving; the plain script's includes only start-up and fit."
+    )
 
 
-def fit_seconds(model_dir: Path) -> float:
-    import yaml
-
-    meta = yaml.safe_load((model_dir / "rnncli.yaml").read_text(encoding="utf-8"))
-    return float(meta["fit"]["seconds"])
-
-
-EXPLAIN = [  # (label, variant, job, TF_ENABLE_ONEDNN_OPTS)
-    ("plain Keras (TensorFlow defaults)", "x_plain", {"mode": "plain"}, None),
-    ("plain + TF_ENABLE_ONEDNN_OPTS=0 (set by rnncli's runtime.tensorflow)", "x_plain_onednn0",
-     {"mode": "plain"}, "0"),
-    ("plain + enable_op_determinism()", "x_plain_det",
-     {"mode": "plain", "knobs": {"determinism": True}}, None),
-    ("plain + Adam(clipnorm=1.0) (rnncli's default)", "x_plain_clip",
-     {"mode": "plain", "knobs": {"clipnorm": 1.0}}, None),
-    ("plain + per-batch float(loss) NaN check callback", "x_plain_guard",
-     {"mode": "plain", "knobs": {"guard": True}}, None),
-    ("plain as a functional model + Reshape head", "x_plain_func",
-     {"mode": "plain", "knobs": {"functional": True}}, None),
-    ("plain + all five above (+ validation_data)", "x_plain_all",
-     {"mode": "plain", "knobs": {"determinism": True, "clipnorm": 1.0, "guard": True,
-                                 "functional": True, "val": True}}, "0"),
-    ("rnncli fit (defaults)", "rnncli", None, None),
-    ("rnncli fit, determinism off", "rnncli_nodet", None, None),
-    ("rnncli fit, TF_ENABLE_ONEDNN_OPTS=1", "x_rnncli_onednn1", {"mode": "rnncli"}, "1"),
-    ("rnncli fit, TF_ENABLE_ONEDNN_OPTS=1, determinism off", "x_rnncli_onednn1_nodet",
-     {"mode": "rnncli", "knobs": {"determinism": False}}, "1"),
-]  # fmt: skip
+def memory_table(args: argparse.Namespace) -> None:
+    rows = [int(r) for r in args.memory_rows.split(",")]
+    print()
+    print(
+        "### Memory: peak RSS and seconds per epoch, streamed batches vs materialised windows "
+        "(LSTM 64, look-back 64, horizon 1, batch 128)"
+    )
+    print()
+    print(
+        "| rows | training windows | series MB (float64) | TF MB | streamed: peak MB | "
+        "streamed: s/epoch | materialised: peak MB | materialised: s/epoch | goal: 2 x series + "
+        "TF, MB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in rows:
+        job = {"mode": "memory", "rows": n, "look_back": 64, "units": 64, "batch_size": 128,
+               "seed": 1, "calls": args.memory_calls}  # fmt: skip
+        s = run_worker({**job, "stream": True})
+        need_gb = 3 * s["windows"] * 64 * 2 * 4 / 2**30
+        if n > args.materialise_max:
+            m = None
+            mat = f"not run (needs ~{need_gb:.0f} GB) | -"
+        else:
+            m = run_worker({**job, "stream": False})
+            mat = f"{m['peak_mb']:,.0f} | {m['epoch_s']:,.0f}"
+        print(
+            f"| {n:,} | {s['windows']:,} | {s['series_mb']:,.0f} | {s['tf_mb']:,.0f} "
+            f"| {s['peak_mb']:,.0f} | {s['epoch_s']:,.0f} | {mat} "
+            f"| {2 * s['series_mb'] + s['tf_mb']:,.0f} |",
+            flush=True,
+        )
+    print()
+    print(
+        "Peak MB: the case's own process (getrusage ru_maxrss). s/epoch: extrapolated from "
+        f"{args.memory_calls} calls of 16 steps after the compiling one. Materialised: "
+        "`dataset.build` with windows, then the training part's level-normalised copy (what "
+        f"rnncli did before the streamed batches); run only up to {args.materialise_max:,} rows."
+    )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rows", type=int, default=6000, help="CSV rows used (default 6000)")
+    p.add_argument("--rows", type=int, default=6000, help="CSV rows for throughput")
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-sizes", default="64,128", help="comma list (default 64,128)")
     p.add_argument("--units", type=int, default=64)
     p.add_argument("--look-back", type=int, default=64)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--repeats", type=int, default=3, help="processes per variant")
+    p.add_argument("--repeats", type=int, default=2, help="processes per variant")
     p.add_argument("--cells", default=",".join(CELLS))
-    p.add_argument("--no-e2e", action="store_true", help="skip the `rnncli train` command rows")
-    p.add_argument("--explain", action="store_true", help="add one-factor ablations")
-    p.add_argument("--explain-cell", default="lstm")
-    p.add_argument("--json", type=Path, help="also write every raw measurement here")
+    p.add_argument("--no-throughput", action="store_true")
+    p.add_argument("--no-m1", action="store_true", help="skip the M1 wall-time table")
+    p.add_argument("--memory", action="store_true", help="add the peak RSS table (slow)")
+    p.add_argument("--memory-rows", default="1000000,10000000")
+    p.add_argument("--memory-calls", type=int, default=5)
+    p.add_argument("--materialise-max", type=int, default=1_000_000)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -475,185 +574,14 @@ def main() -> None:
         return
     if args.epochs < 2:
         p.error("--epochs must be at least 2 (epoch 1 is excluded from throughput)")
-    cells = [c for c in args.cells.split(",") if c]
-
     with tempfile.TemporaryDirectory(prefix="bench_train_") as tmpdir:
         tmp = Path(tmpdir)
-        data = prepare(args.rows, args.look_back, tmp)
-        base = {
-            "npz": str(data["npz"]),
-            "epochs": args.epochs,
-            "batch_size": args.batch_size,
-            "units": args.units,
-            "seed": args.seed,
-            "cells": cells,
-        }
-        print(
-            f"data: first {args.rows} rows of {CSV.name} ({TARGET} + {FEATURE}), look-back "
-            f"{args.look_back}, horizon {HORIZON} -> {data['n_train']} training windows "
-            f"({data['n_val']} validation) x {data['n_features']} features, {data['dtype']}; "
-            f"batch {args.batch_size}, {args.epochs} epochs, {args.units} units, "
-            f"{args.repeats} process(es) per variant",
-            flush=True,
-        )
-        variants: dict[str, tuple[dict, str | None]] = {
-            "plain": ({"mode": "plain"}, None),
-            "rnncli": ({"mode": "rnncli"}, None),
-            "rnncli_nodet": ({"mode": "rnncli", "knobs": {"determinism": False}}, None),
-            "paired": ({"mode": "paired"}, None),
-        }
-        if args.explain:
-            for _, name, job, env in EXPLAIN:
-                if job is not None:
-                    variants[name] = ({**job, "cells": [args.explain_cell]}, env)
-        results: dict[str, list[dict]] = {k: [] for k in variants}
-        peaks: dict[str, list[float]] = {"default": [], "onednn0": []}
-        e2e: dict[str, list[tuple[float, float]]] = {c: [] for c in cells}
-        for rep in range(args.repeats):
-            for name, env in (("default", None), ("onednn0", "0")):
-                peaks[name].append(run_worker({**base, "mode": "peak"}, env)["peak"]["flops"])
-            order = list(variants) if rep % 2 == 0 else list(reversed(variants))
-            for name in order:
-                job, env = variants[name]
-                r = run_worker({**base, **job}, env)
-                results[name].append(r)
-                rates = ", ".join(f"{c} {throughput(v):,.0f}/s" for c, v in r["cells"].items())
-                print(
-                    f"  rep {rep + 1} {name}: {rates} (oneDNN {r['onednn']}, process "
-                    f"{r['wall_s']:.1f} s)",
-                    flush=True,
-                )
-            if not args.no_e2e:
-                for cell in cells:
-                    wall = e2e_train(data["csv"], cell, args, tmp)
-                    e2e[cell].append((wall, fit_seconds(tmp / f"model_{cell}")))
-                    print(f"  rep {rep + 1} rnncli train {cell}: {wall:.1f} s", flush=True)
-        if args.json:
-            args.json.write_text(
-                json.dumps({"data": {k: str(v) for k, v in data.items()}, "peaks": peaks,
-                            "results": results, "e2e": e2e}, indent=1),
-                encoding="utf-8",
-            )  # fmt: skip
-
-    peak = max(max(peaks["default"]), max(peaks["onednn0"]))
-    lb, nf, un, ep = args.look_back, data["n_features"], args.units, args.epochs
-
-    def rates(name: str, cell: str, key: str = "train_s") -> list[float]:
-        return [throughput(r["cells"][cell], key) for r in results[name]]
-
-    def best(name: str, cell: str) -> float:
-        return max(rates(name, cell))
-
-    def both(name: str, cell: str) -> str:
-        return f"{best(name, cell):,.0f} ({median(rates(name, cell)):,.0f})"
-
-    def cpu(name: str, cell: str) -> float:
-        return median(rates(name, cell, "cpu_s"))
-
-    def paired(cell: str) -> float:
-        """Median over rounds 2..E of plain epoch time / rnncli epoch time (same process)."""
-        ratios = []
-        for r in results["paired"]:
-            c = r["cells"][cell]
-            ratios += [p / q for p, q in zip(c["plain_train_s"][1:], c["train_s"][1:], strict=True)]
-        return median(ratios)
-
-    def share(rate: float, cell: str) -> str:
-        return f"{100 * rate * flops_per_window(cell, lb, nf, un) / peak:.1f}%"
-
-    def first_epoch(name: str, cell: str) -> float:
-        return median([r["cells"][cell]["train_s"][0] for r in results[name]])
-
-    r0 = results["rnncli"][0]
-    print()
-    print(
-        f"measured float32 matmul peak (tf.linalg.matmul 2048 x 2048, best of {args.repeats} x "
-        f"7): {max(peaks['default']) / 1e9:.1f} GFLOP/s with TensorFlow's default (oneDNN "
-        f"{results['plain'][0]['onednn']}), {max(peaks['onednn0']) / 1e9:.1f} GFLOP/s with "
-        f"TF_ENABLE_ONEDNN_OPTS=0; peak used: {peak / 1e9:.1f} GFLOP/s"
-    )
-    print()
-    print(
-        f"### Training throughput, fit only (training part of epochs 2..{ep}), windows/s: best "
-        f"of {args.repeats} processes (median)"
-    )
-    print()
-    print(
-        "| cell | plain Keras | rnncli fit | ratio rnncli/plain (best) | ratio by CPU time "
-        "| paired ratio (same process) | rnncli fit, determinism off | determinism cost (best "
-        "/ CPU) | share of matmul peak (plain / rnncli) | MFLOP per window | epoch 1 s (plain / "
-        "rnncli) |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for cell in cells:
-        pl, rn, nd = best("plain", cell), best("rnncli", cell), best("rnncli_nodet", cell)
-        print(
-            f"| {cell} | {both('plain', cell)} | {both('rnncli', cell)} | {rn / pl:.2f} "
-            f"| {cpu('rnncli', cell) / cpu('plain', cell):.2f} | {paired(cell):.2f} "
-            f"| {both('rnncli_nodet', cell)} | {100 * (1 - rn / nd):+.0f}% / "
-            f"{100 * (1 - cpu('rnncli', cell) / cpu('rnncli_nodet', cell)):+.0f}% "
-            f"| {share(pl, cell)} / {share(rn, cell)} "
-            f"| {flops_per_window(cell, lb, nf, un) / 1e6:.2f} "
-            f"| {first_epoch('plain', cell):.2f} / {first_epoch('rnncli', cell):.2f} |"
-        )
-    val_s = median([median(r["cells"][c]["val_s"][1:]) for r in results["rnncli"] for c in cells])
-    print()
-    print(
-        f"plain Keras ran with oneDNN {results['plain'][0]['onednn']} and determinism off; rnncli "
-        f"with oneDNN {r0['onednn']} (TF_ENABLE_ONEDNN_OPTS={r0['env_onednn']}, set by rnncli) "
-        f"and determinism {r0['cells'][cells[0]]['determinism']}, on {r0['device']}. Ratio by "
-        "CPU time: median training windows per CPU-second (process CPU time, all threads), "
-        "rnncli / plain. Paired ratio: both models in one process (rnncli's settings), one epoch "
-        "each in turn, median of plain epoch time / rnncli epoch time over rounds 2..E "
-        "(contention hits both alike). Determinism cost: 1 - rnncli / rnncli with determinism off "
-        f"(negative: faster with it on). rnncli's fit also evaluates the {data['n_val']} "
-        f"validation windows each epoch ({val_s:.2f} s/epoch, median), not counted above."
-    )
-    if not args.no_e2e:
-        print()
-        print(
-            f"### Whole `rnncli train` command (process wall time, median of {args.repeats}, "
-            "best in brackets)"
-        )
-        print()
-        print(
-            "| cell | `rnncli train` wall s | of which fit s (rnncli.yaml, incl. validation) "
-            "| train windows x epochs / wall s | plain Keras script wall s (start + import "
-            "+ build + fit) |"
-        )
-        print("|---|---:|---:|---:|---:|")
-        for cell in cells:
-            walls = [w for w, _ in e2e[cell]]
-            plain = [  # the plain process's wall minus its other cells' build + fit
-                r["wall_s"] - sum(v["total_s"] for c, v in r["cells"].items() if c != cell)
-                for r in results["plain"]
-            ]
-            print(
-                f"| {cell} | {median(walls):.1f} ({min(walls):.1f}) "
-                f"| {median([f for _, f in e2e[cell]]):.1f} "
-                f"| {data['n_train'] * ep / median(walls):,.0f} "
-                f"| {median(plain):.1f} ({min(plain):.1f}) |"
-            )
-    if args.explain:
-        cell = args.explain_cell
-        print()
-        print(
-            f"### Where a difference could come from ({cell}, one factor at a time; windows/s "
-            f"best of {args.repeats} (median))"
-        )
-        print()
-        print(
-            "| variant | windows/s | vs plain (best) | windows per CPU-s (median) "
-            "| vs plain by CPU | oneDNN | determinism |"
-        )
-        print("|---|---:|---:|---:|---:|---|---|")
-        for label, name, _, _ in EXPLAIN:
-            r = results[name][0]
-            print(
-                f"| {label} | {both(name, cell)} | {best(name, cell) / best('x_plain', cell):.2f} "
-                f"| {cpu(name, cell):,.0f} | {cpu(name, cell) / cpu('x_plain', cell):.2f} "
-                f"| {r['onednn']} | {r['cells'][cell]['determinism']} |"
-            )
+        if not args.no_throughput:
+            throughput_tables(args, tmp)
+        if not args.no_m1:
+            m1_table(args, tmp)
+        if args.memory:
+            memory_table(args)
 
 
 if __name__ == "__main__":

@@ -48,14 +48,16 @@ class Windows(Protocol):
 class StridedWindows:
     """Windows cut from one array of every series' scaled rows.
 
-    `values` holds the series end to end followed by `look_back` zero rows (so a post-padded
-    window's gather never leaves the array); window i's first target is row `start[i]` and
-    its history has `real[i]` real steps (fewer than `look_back` only when padded).
+    `values` holds the series end to end (series s from row `offsets[s]`) followed by
+    `look_back` zero rows (so a post-padded window's gather never leaves the array). Window i
+    belongs to series `series[i]` and its first target is that series' row `origin[i]` (the
+    Dataset's own arrays, not copies); its history has min(origin, look_back) real steps.
     """
 
     values: np.ndarray  # (rows + look_back, n_inputs) float32
-    start: np.ndarray  # (N,) int64
-    real: np.ndarray  # (N,) int64
+    offsets: np.ndarray  # (n_series + 1,) int64
+    series: np.ndarray  # (N,)
+    origin: np.ndarray  # (N,)
     look_back: int
     horizon: int
     n_targets: int
@@ -74,30 +76,27 @@ class StridedWindows:
         pad: Literal["pre", "post"] = "post",
     ) -> StridedWindows:
         """From each series' scaled rows and each window's (series, origin)."""
-        n_inputs = scaled[0].shape[1]
         offsets = np.cumsum([0] + [len(s) for s in scaled])
-        values = np.empty((int(offsets[-1]) + look_back, n_inputs), dtype=np.float32)
-        for s, a, b in zip(scaled, offsets[:-1], offsets[1:], strict=True):
-            values[a:b] = s
-        values[offsets[-1] :] = 0.0
-        origin = np.asarray(origin, dtype=np.int64)
-        start = offsets[np.asarray(series)] + origin
-        return cls(values, start, np.minimum(origin, look_back), look_back, horizon, n_targets, pad)
+        tail = np.zeros((look_back, scaled[0].shape[1]), np.float32)
+        values = np.concatenate([*scaled, tail]).astype(np.float32, copy=False)
+        return cls(values, offsets, series, origin, look_back, horizon, n_targets, pad)
 
     @property
     def padded(self) -> bool:
-        return bool(len(self.real)) and bool(self.real.min() < self.look_back)
+        return bool(len(self.origin)) and bool(self.origin.min() < self.look_back)
 
     @property
     def n_inputs(self) -> int:
         return int(self.values.shape[1])
 
     def __len__(self) -> int:
-        return len(self.start)
+        return len(self.origin)
 
     def cut(self, idx: np.ndarray) -> Cut:
         steps = np.arange(self.look_back)
-        start, real = self.start[idx], self.real[idx]
+        origin = self.origin[idx].astype(np.int64)
+        start = self.offsets[self.series[idx]] + origin
+        real = np.minimum(origin, self.look_back)
         if self.pad == "post":  # real steps first: rows start - real ..., then zeros
             first = start - real
             mask = steps[None, :] < real[:, None]

@@ -146,7 +146,7 @@ def part_sizes(
 @dataclass(frozen=True)
 class Dataset:
     # (N, look_back, n_inputs) float32, scaled; with `build(windows=False)` an empty
-    # (0, look_back, n_inputs): `scaled` holds the series and `windows()` cuts them
+    # (0, look_back, n_inputs): `streamed` holds the scaled series and cuts them
     x: np.ndarray
     y: np.ndarray  # (N, horizon, n_targets) float32, scaled
     mask: np.ndarray | None  # (N, look_back) bool, None when nothing is padded (or not built)
@@ -170,25 +170,17 @@ class Dataset:
     transforms: list[TargetTransform] | None = None
     ordinals: list[np.ndarray] | None = None
     few_windows: bool = False  # `few_windows_rule` chose seasonal differencing
-    # per series its scaled network inputs (n, n_inputs) float32: what the windows are cut from
-    scaled: list[np.ndarray] | None = None
+    # every series' scaled network inputs (float32), cut into windows a batch at a time
+    streamed: StridedWindows | None = None
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
 
     def windows(self) -> Windows:
         """Every window, cut a batch at a time (from the scaled series when it has them)."""
-        if self.scaled is None or self.spec is None or self.spec.look_back is None:
-            return ArrayWindows(self.x, self.mask, self.y)
-        return StridedWindows.from_series(
-            self.scaled,
-            self.series,
-            self.origin,
-            look_back=self.spec.look_back,
-            horizon=self.spec.horizon,
-            n_targets=self.y.shape[-1],
-            pad=self.spec.pad,
-        )
+        if self.streamed is not None:
+            return self.streamed
+        return ArrayWindows(self.x, self.mask, self.y)
 
     @property
     def originals(self) -> Originals:
@@ -363,7 +355,15 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
         transforms,
         ordinals,
         few_windows,
-        scaled_series,
+        StridedWindows.from_series(
+            scaled_series,
+            series,
+            at,
+            look_back=look_back,
+            horizon=spec.horizon,
+            n_targets=n_targets,
+            pad=spec.pad,
+        ),
     )
     if ds.counts()["train"] == 0:
         raise DataError(

@@ -209,8 +209,13 @@ class Loop:
 
         return self.strategy.experimental_distribute_values_from_function(value)
 
-    def epoch(self, part: Part, batch: int, rng: np.random.Generator) -> np.ndarray:
-        """One epoch over `part` shuffled by `rng`: each step's global loss, (steps,)."""
+    def epoch(
+        self, part: Part, batch: int, rng: np.random.Generator, limit: int | None = None
+    ) -> np.ndarray:
+        """One epoch over `part` shuffled by `rng`: each step's global loss, (steps,).
+
+        `limit`: stop after that many calls (bench_train times big panels on part of an epoch).
+        """
         n, r = len(part), self.replicas
         per = -(-batch // r)  # each replica's share of the global batch
         chunk = _chunk_steps(part, per)
@@ -218,22 +223,24 @@ class Loop:
         calls = -(-steps // chunk)
         padded = calls * chunk if r == 1 else steps  # see one_device
         order = rng.permutation(n)
-        # replica g takes order[g::r], padded with -1 (weight 0) to `steps` whole batches
-        flat = np.full((r, padded * per), -1, dtype=np.int64)
-        for g in range(r):
-            mine = order[g::r]
-            flat[g, : len(mine)] = mine
-        shards = flat.reshape(r, padded, per)
-        counts = (shards >= 0).sum(axis=(0, 2)).astype(np.float32)  # real windows per step
+        # replica g takes order[g::r] (views, no copy), in batches of `per`; the last batches
+        # are padded with -1 (weight 0)
+        shards = [order[g::r] for g in range(r)]
+        sizes = np.array([len(x) for x in shards])
         losses = []
         for s0 in range(0, padded, chunk):
             s1 = min(padded, s0 + chunk)
-            arrays = [_cut(part, shards[self.rank + j, s0:s1]) for j in range(self.local)]
+            at = np.arange(s0, s1)[:, None] * per
+            counts = np.clip(sizes[:, None, None] - at - np.arange(per), 0, 1).sum(axis=(0, 2))
+            arrays = [
+                _cut(part, _slots(shards[self.rank + j], s0 * per, s1 - s0, per))
+                for j in range(self.local)
+            ]
             xs = self._distribute([a[0] for a in arrays])
             y = self._distribute([a[1] for a in arrays])
             w = self._distribute([a[2] for a in arrays])
-            losses.append(np.asarray(self.train_chunk(xs, y, w, counts[s0:s1])))
-            if not np.isfinite(losses[-1]).all():
+            losses.append(np.asarray(self.train_chunk(xs, y, w, counts.astype(np.float32))))
+            if not np.isfinite(losses[-1]).all() or len(losses) == limit:
                 break
         return np.concatenate(losses)[:steps]
 
@@ -257,6 +264,14 @@ def _chunk_steps(part: Part, per: int) -> int:
     probe = part.windows.cut(part.idx[:1])
     bytes_per_window = probe.x.nbytes + probe.y.nbytes + 1
     return int(max(1, min(STEPS_PER_EXECUTION, CHUNK_BYTES // (bytes_per_window * per))))
+
+
+def _slots(shard: np.ndarray, first: int, steps: int, per: int) -> np.ndarray:
+    """Positions shard[first : first + steps * per] as (steps, per), -1 past its end."""
+    out = np.full(steps * per, -1, dtype=np.int64)
+    take = shard[first : first + steps * per]
+    out[: len(take)] = take
+    return out.reshape(steps, per)
 
 
 def _cut(part: Part, slots: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:

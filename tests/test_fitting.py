@@ -38,7 +38,7 @@ def test_streamed_windows_are_the_materialised_windows(spec: WindowSpec) -> None
     panel = load_panel(PANEL, DataSpec(id_col="series_id"), "panel")
     full = build(panel, spec)
     lean = build(panel, spec, windows=False)
-    assert lean.x.shape[0] == 0 and lean.scaled is not None  # nothing materialised
+    assert lean.x.shape[0] == 0 and lean.streamed is not None  # nothing materialised
     streamed = lean.windows()
     assert len(streamed) == len(full.x) and streamed.padded == (full.mask is not None)
     idx = np.random.default_rng(0).permutation(len(full.x))[:500]
