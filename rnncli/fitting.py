@@ -155,6 +155,7 @@ class Loop:
         with strategy.scope():
             optimizer.build(model.trainable_variables)
         variables = model.trainable_variables
+        self._fresh = [np.array(v) for v in optimizer.variables]  # a new optimiser's state
 
         def step(i: Any, xs: Any, y: Any, w: Any, counts: Any) -> Any:
             """One replica's optimiser step on batch i of its (K, b, ...) arrays."""
@@ -197,6 +198,21 @@ class Loop:
             return tf.reduce_sum(loss_fn(y, pred) * w[:, None])
 
         self.evaluate = tf.function(evaluate, jit_compile=xla)
+
+    def state(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The model's weights and the optimiser's variables, to `restore` later."""
+        return self.model.get_weights(), [np.array(v) for v in self.model.optimizer.variables]
+
+    def restore(self, state: tuple[list[np.ndarray], list[np.ndarray]]) -> None:
+        weights, optimizer = state
+        self.model.set_weights(weights)
+        for variable, value in zip(self.model.optimizer.variables, optimizer, strict=True):
+            variable.assign(value)
+
+    def start(self, weights: list[np.ndarray]) -> None:
+        """Train another network of the same shape: these initial weights, a new optimiser
+        (the compiled functions, XLA's included, are reused)."""
+        self.restore((weights, self._fresh))
 
     def _distribute(self, arrays: list[Any]) -> Any:
         """Per-replica arrays (one list per local replica) as the strategy's inputs."""
@@ -291,19 +307,19 @@ def _cut(part: Part, slots: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, n
 
 
 def fit(
-    model: keras.Model,
+    loop: Loop,
     train: Part,
     val: Part | None,
     spec: TrainSpec,
     on_epoch: ProgressHook | None = None,
     *,
-    loop: Loop,
     seed: int = 0,
 ) -> FitResult:
-    """Train in place; on return the model holds the best weights seen (by val_loss).
+    """Train `loop.model` in place; on return it holds the best weights seen (by val_loss).
 
-    `loop` holds the model's compiled functions; `seed` the shuffling's.
+    `seed`: the shuffling's.
     """
+    model = loop.model
     result = FitResult()
     rng = np.random.default_rng(seed)
     batch = spec.batch_size or 32

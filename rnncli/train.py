@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import platform
 import sys
@@ -249,9 +250,13 @@ def train(
     if on_start is not None:
         on_start()
 
+    runner: list[Loop] = []  # one model and compiled loop trains every member in turn
+
     def train_member(k: int, data: Part, val: Part | None, spec: TrainSpec) -> Member:
         seed_everything(t.seed + k, deterministic=not plan.xla)
-        with plan.strategy.scope():
+        # the first member's model trains them all: only it is made under the strategy
+        scope = plan.strategy.scope() if not runner else contextlib.nullcontext()
+        with scope:
             model = build_model(
                 m,
                 look_back=look_back,
@@ -262,13 +267,20 @@ def train(
                 right_padded=w.pad == "post",
             )
             compile_model(model, spec)
-        loop = Loop(model, spec, plan.strategy, xla=plan.xla, worker=plan.rank)
-        result = fit(model, data, val, spec, on_epoch, loop=loop, seed=t.seed + k)
-        arrays = export_weights(model, network)
+        if runner:  # this member's initial weights and a fresh optimiser: no new compile
+            runner[0].start(model.get_weights())
+        else:
+            runner.append(Loop(model, spec, plan.strategy, xla=plan.xla, worker=plan.rank))
+        loop = runner[0]
+        result = fit(loop, data, val, spec, on_epoch, seed=t.seed + k)
+        return _member(loop, result)
+
+    def _member(loop: Loop, result: FitResult) -> Member:
+        arrays = export_weights(loop.model, network)
         engine = NumpyEngine(network, arrays)
-        local = _local_copy(model, plan.strategy)
+        local = _local_copy(loop.model)
         diff = check_parity(KerasEngine(local), engine, x_check, mask_check if masked else None)
-        return Member(model, arrays, engine, result, diff, loop, local)
+        return Member(local, arrays, engine, result, diff, loop.state())
 
     members: list[Member] = []
     for k in range(t.ensemble):
@@ -317,16 +329,11 @@ def train(
         more = dataclasses.replace(t, epochs=REFIT_EPOCHS, patience=0)
         refitted = []
         for k, member in enumerate(members):
-            result = fit(member.model, every, None, more, None, loop=member.loop, seed=t.seed + k)
+            runner[0].restore(member.state)  # its weights and optimiser state, trained on
+            result = fit(runner[0], every, None, more, None, seed=t.seed + k)
             if result.interrupted:
                 break
-            arrays = export_weights(member.model, network)
-            engine = NumpyEngine(network, arrays)
-            local = _local_copy(member.model, plan.strategy)
-            diff = check_parity(KerasEngine(local), engine, x_check, mask_check if masked else None)
-            refitted.append(
-                Member(member.model, arrays, engine, member.result, diff, member.loop, local)
-            )
+            refitted.append(_member(runner[0], member.result))
             member.result.seconds += result.seconds
         if len(refitted) == len(members):
             members = refitted
@@ -385,7 +392,7 @@ def train(
         card,
         result.history,
         weights=_weights_file([member.arrays for member in members]),
-        keras_models=[member.local for member in members],
+        keras_models=[member.model for member in members],
         extra_json=extra,
         force=force or dest != out,
     )
@@ -405,22 +412,18 @@ def train(
 class Member:
     """One trained network of the ensemble."""
 
-    model: Any  # keras.Model
+    model: Any  # keras.Model, outside any distribution strategy (what is saved)
     arrays: dict[str, np.ndarray]
     engine: Engine
     result: FitResult
     parity: float
-    loop: Loop
-    local: Any  # keras.Model: `model` outside any distribution strategy (what is saved)
+    state: Any  # the training loop's weights and optimiser state (`Loop.state`), for the refit
 
 
-def _local_copy(model: Any, strategy: Any) -> Any:
-    """The model itself on one device; under a strategy a copy of it with its weights
-    (MultiWorkerMirroredStrategy's predict would gather every worker's batch)."""
-    from rnncli.runtime import tensorflow
-
-    if strategy is tensorflow().distribute.get_strategy():
-        return model
+def _local_copy(model: Any) -> Any:
+    """A copy of `model` with its weights, on one device: the training loop's model goes on
+    to train the next member, and under MultiWorkerMirroredStrategy its predict would gather
+    every worker's batch."""
     import keras
 
     copy = keras.models.clone_model(model)
