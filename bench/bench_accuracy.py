@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_accuracy.py --seeds 42,1,2      # model: median (min-max)
     .venv/bin/python bench/bench_accuracy.py --only m1 --seeds 42,1,2
     .venv/bin/python bench/bench_accuracy.py --set ensemble=3    # any option, for experiments
+    .venv/bin/python bench/bench_accuracy.py --coverage          # interval coverage, 80 / 95 %
 
 Each run is what a user types: `rnncli train` (in this process, `rnncli.train.train`) with
 the defaults and only the options listed under the table, then either
@@ -240,6 +241,115 @@ def heldout_case(case: dict[str, Any], options: dict[str, Any], seed: int) -> di
     }
 
 
+# ---- interval coverage (--coverage) ------------------------------------------------------------
+
+LEVELS = (80, 95)
+COVERAGE_CASES: list[dict[str, Any]] = [
+    {
+        "key": "m1",
+        "name": "M1 monthly (617 series)",
+        "frames": m1_frames,
+        "options": {"id_col": "series_id", "horizon": 18},
+        "steps": 18,
+    },
+    {
+        "key": "electricity",
+        "name": "Electricity (temperature, holiday as inputs)",
+        "csv": SAMPLE / "electricity.csv",
+        "options": {
+            "target": ["demand_mwh"],
+            "features": ["max_temp_c", "holiday"],
+            "horizon": 1,
+            "test_size": 90,
+        },
+    },
+]
+
+
+def forecast_coverage(case: dict[str, Any], options: dict[str, Any], seed: int) -> dict[str, Any]:
+    """`rnncli predict --intervals 80,95` from the end of the training rows: the share of the
+    held-out values inside each band, over every series and step."""
+    import json
+
+    from rnncli.config import build_config
+    from rnncli.predict import predict
+    from rnncli.train import train
+
+    train_frame, test_frame = case["frames"]()
+    id_col = options["id_col"]
+    value, time_col = train_frame.columns[-1], train_frame.columns[-2]
+    run = build_config({**options, "seed": seed})
+    with tempfile.TemporaryDirectory(prefix="rnncli-bench-cov-") as tmp:
+        csv = Path(tmp) / "train.csv"
+        train_frame.to_csv(csv, index=False)
+        out = Path(tmp) / "model"
+        train(run, csv, str(csv), out)
+        calibration = json.loads((out / "calibration.json").read_text())
+        fc = predict(out, str(csv), str(csv), steps=case["steps"], levels=LEVELS).table
+    held = test_frame.groupby(id_col, sort=False).head(case["steps"])
+    fc = fc.assign(key=fc[time_col].astype(str).str[:7])
+    held = held.assign(key=held[time_col].astype(str).str[:7])
+    both = fc.merge(held[[id_col, "key", value]], on=[id_col, "key"], suffixes=("", "_actual"))
+    assert len(both) == len(held), (len(both), len(held))
+    actual = both[f"{value}_actual"].to_numpy(float)
+    inside = {
+        lv: float(
+            np.mean((actual >= both[f"{value}_lo{lv}"]) & (actual <= both[f"{value}_hi{lv}"]))
+        )
+        * 100
+        for lv in LEVELS
+    }
+    return {"coverage": inside, "points": len(both), "windows": calibration["n"]}
+
+
+def heldout_coverage(case: dict[str, Any], options: dict[str, Any], seed: int) -> dict[str, Any]:
+    """`rnncli evaluate` on the recorded test part: its interval coverage rows."""
+    from rnncli import modeldir
+    from rnncli.config import build_config
+    from rnncli.evaluate import evaluate
+    from rnncli.train import train
+
+    run = build_config({**options, "seed": seed})
+    with tempfile.TemporaryDirectory(prefix="rnncli-bench-cov-") as tmp:
+        out = Path(tmp) / "model"
+        train(run, case["csv"], str(case["csv"]), out)
+        report = evaluate(modeldir.load(out), None, None, levels=LEVELS)
+    rows = [r for r in report.coverage if r["series"] == "all"]
+    return {
+        "coverage": {r["level"]: r["coverage"] for r in rows},
+        "points": rows[0]["points"],
+        "windows": rows[0]["calibration_windows"],
+    }
+
+
+def coverage_table(seeds: list[int], only: list[str] | None, extra: dict[str, Any]) -> None:
+    print("| series | h / steps | level % | coverage % | points | calibration windows |")
+    print("|---|---|---|---|---|---|")
+    for case in COVERAGE_CASES:
+        if only and case["key"] not in only:
+            continue
+        options = {**case["options"], **extra}
+        run = forecast_coverage if "frames" in case else heldout_coverage
+        results = [run(case, options, seed) for seed in seeds]
+        h = options["horizon"]
+        hs = f"{h} / {case['steps']}" if "steps" in case else f"{h}"
+        for level in LEVELS:
+            cov = spread([r["coverage"][level] for r in results], 1)
+            first = results[0]
+            print(
+                f"| {case['name']} | {hs} | {level} | {cov} | {first['points']:,} "
+                f"| {first['windows']:,} |"
+            )
+        print(f"{case['name']} coverage done", file=sys.stderr, flush=True)
+    print()
+    print(
+        f"Coverage: the share of held-out values inside `--intervals {','.join(map(str, LEVELS))}`"
+        f" (median over seeds {','.join(map(str, seeds))}, range); M1: `rnncli predict` from the "
+        "end of the training rows against the competition's 18 test months of every series; "
+        "electricity: `rnncli evaluate` on the test part. The machine was shared."
+    )
+
+
 # ---- the table ---------------------------------------------------------------------------------
 
 
@@ -266,9 +376,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", choices=sorted({c["key"] for c in CASES}))
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="an rnncli option for every run, e.g. ensemble=3")  # fmt: skip
+    p.add_argument("--coverage", action="store_true",
+                   help="the interval coverage table (M1, electricity) instead")  # fmt: skip
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     extra = parse_set(args.set)
+    if args.coverage:
+        coverage_table(seeds, args.only, extra)
+        return 0
     cases = [c for c in CASES if not args.only or c["key"] in args.only]
     print(
         "| # | series | h / steps | method | sMAPE % | MAPE % | MASE | train s | predict s "

@@ -108,6 +108,9 @@ class TrainSpec:
     # none: one device; mirrored: tf.distribute.MirroredStrategy over the local GPUs;
     # multiworker: MultiWorkerMirroredStrategy over the machines TF_CONFIG names
     distribute: Literal["none", "mirrored", "multiworker"] = "none"
+    # which windows calibrate the prediction intervals: the validation part (never fitted);
+    # train is allowed when asked for, and labelled (training residuals are too small)
+    calibrate_on: Literal["val", "train"] = "val"
 
 
 SPEC_CLASSES: tuple[type, ...] = (DataSpec, WindowSpec, ModelSpec, TrainSpec)

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from rnncli import scoring
+from rnncli import intervals, scoring
 from rnncli.errors import DataError
 from rnncli.inference import predict_scaled
 from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load_engine
@@ -68,7 +68,7 @@ def evaluate(
     *,
     season: int | None = None,
     backtest: int | None = None,
-    levels: tuple[float, ...] = (80, 95),
+    levels: tuple[int, ...] = (80, 95),
     engine: str = "numpy",
     note: Callable[[str], None] | None = None,
 ) -> EvalReport:
@@ -105,40 +105,17 @@ def evaluate(
         per_series=True,
     )
     calibration = model.read_json(CALIBRATION_FILE)
-    coverage = (
-        scoring.coverage_rows(prep.originals, y_pred, series, at, calibration, list(levels))
-        if calibration
-        else []
-    )
+    coverage = []
+    if calibration:
+        usable = []
+        for level in levels:
+            try:
+                intervals.widths(calibration, level, card.horizon, card.horizon)
+                usable.append(level)
+            except DataError as exc:
+                if note is not None:
+                    note(f"no coverage at {level} %: {exc}")
+        coverage = scoring.coverage_rows(
+            prep.originals, y_pred, series, at, calibration, usable, ids=prep.ids
+        )
     return EvalReport(rows, coverage, m, len(at), prep, series, at, y_pred)
-
-
-def plot(report: EvalReport, path: Path, targets: list[str], horizon: int) -> None:
-    """History, actuals and forecasts of the first series and target (matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise DataError("--plot needs matplotlib: pip install 'rnncli[plot]'") from None
-    prep = report.prep
-    s = int(report.series[0])
-    sel = report.series == s
-    at = report.at[sel]
-    pred = prep.originals.to_original(report.y_pred_scaled[sel], report.series[sel], at)
-    time = prep.times[s]
-    lag = prep.originals.lag
-    fig, ax = plt.subplots(figsize=(10, 4))
-    ax.plot(time, prep.originals.values[s][:, 0], color="0.5", lw=1, label="history")
-    step = max(1, len(at) // 20) if horizon > 1 else 1
-    for i in range(0, len(at), step):
-        rows = at[i] + lag + np.arange(horizon)
-        ax.plot(time[rows], pred[i, :, 0], color="C1", lw=1.2, label="forecast" if i == 0 else None)
-    ax.set_title(f"{prep.ids[s]} — {targets[0]}: test forecasts")
-    ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)

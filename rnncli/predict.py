@@ -50,6 +50,7 @@ class Forecast:
     steps: int
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
+    prep: Prepared | None = None  # the data forecast from (its history, for --plot)
 
 
 def forecast_scaled(
@@ -154,14 +155,9 @@ def forecast(
         raise ConfigError(f"--steps must be 1 or more, got {steps}")
     targets = card.columns.targets
     notes: list[str] = []
-    calibration = _calibration(model, levels, horizon, len(targets))
     times = _future_times(prep, steps)
     future_scaled = _future_features(model, prep, times, steps, future, future_label, notes)
-    if levels and steps > horizon:
-        notes.append(
-            f"intervals beyond step {horizon} reuse the width of step {horizon} (the last one "
-            f"calibrated)"
-        )
+    calibration = _calibration(model, levels, steps, len(targets), notes)
     y = forecast_scaled(
         engine,
         prep.values,
@@ -175,13 +171,9 @@ def forecast(
     at = np.array([len(v) for v in prep.values])
     point = prep.originals.to_original(y, series, at)
     _check_finite(point, prep.ids)
-    # past the horizon the width of the last calibrated step; with --difference the widths of
-    # the differenced target, applied around the rebuilt forecast (without the reference
-    # forecasts' own uncertainty)
-    step_of = np.minimum(np.arange(steps), horizon - 1)
-    bands = {
-        level: prep.originals.bounds(y, series, at, calibration[level][step_of]) for level in levels
-    }
+    # with --difference the widths of the differenced target, applied around the rebuilt
+    # forecast (without the reference forecasts' own uncertainty)
+    bands = {level: prep.originals.bounds(y, series, at, calibration[level]) for level in levels}
     table = _table(card, prep, times, point, bands)
     return Forecast(
         table,
@@ -193,6 +185,7 @@ def forecast(
         steps,
         tuple(notes),
         prep.warnings,
+        prep,
     )
 
 
@@ -221,13 +214,14 @@ def _check_finite(point: np.ndarray, ids: list[str]) -> None:
 
 
 def _calibration(
-    model: ModelDir, levels: tuple[int, ...], horizon: int, n_targets: int
+    model: ModelDir, levels: tuple[int, ...], steps: int, n_targets: int, notes: list[str]
 ) -> dict[int, np.ndarray]:
-    """Half-widths (horizon, n_targets) in scaled units per level."""
+    """Half-widths (steps, n_targets) in scaled units per level (`intervals.widths`)."""
     if not levels:
         return {}
-    from rnncli.scoring import half_widths
+    from rnncli import intervals
 
+    horizon = model.card.horizon
     file = model.path / CALIBRATION_FILE
     data = model.read_json(CALIBRATION_FILE)
     if data is None:
@@ -237,15 +231,29 @@ def _calibration(
     out = {}
     for level in levels:
         try:
-            widths = half_widths(data, level)
-        except (KeyError, TypeError, ValueError):
+            widths = intervals.widths(data, level, steps, horizon)
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ArtifactError(f"{file} is malformed; retrain the model") from None
-        if widths.shape != (horizon, n_targets):
+        if widths.shape != (steps, n_targets):
             raise ArtifactError(
                 f"{file} does not match the model (shape {widths.shape}, expected "
-                f"{(horizon, n_targets)}); retrain the model"
+                f"{(steps, n_targets)}); retrain the model"
             )
         out[level] = widths
+    if intervals.calibrated_on_training(data):
+        notes.append(
+            "intervals calibrated on the training windows (--calibrate-on train): too narrow"
+        )
+    if intervals.reused_last_width(data, steps, horizon):
+        notes.append(
+            f"intervals beyond step {horizon} reuse the width of step {horizon} (a model from "
+            f"before recursive calibration; retrain to calibrate them)"
+        )
+    elif steps > horizon:
+        notes.append(
+            f"intervals of steps {horizon + 1}..{steps} are calibrated on the recursion run "
+            f"over the {data.get('n')} calibration windows"
+        )
     return out
 
 

@@ -158,6 +158,57 @@ def parity_pick(idx: np.ndarray) -> np.ndarray:
     return idx[np.linspace(0, len(idx) - 1, n).astype(int)] if len(idx) else idx[:0]
 
 
+def _calibration(
+    ds: Dataset, windows: Windows, idx: np.ndarray, engine: Engine, w: Any, on_train: bool
+) -> dict[str, Any]:
+    """calibration.json from windows idx (`intervals.calibrate`): their residuals per step,
+    and past the horizon those of the recursion run from their origins for as far as the
+    calibration part (training, or validation) holds actual values."""
+    from rnncli import intervals
+    from rnncli.predict import forecast_scaled
+
+    source = "train" if on_train else "val"
+    horizon, n_targets = ds.y.shape[1], ds.y.shape[2]
+    n_series = len(np.unique(ds.series[idx]))
+    if not len(idx):
+        return intervals.empty(source, n_series, horizon, w.stride)
+    series, origin = ds.series[idx], ds.origin[idx]
+    cut = windows.cut(idx)
+    direct = cut.y - predict_scaled(
+        engine, cut.x, cut.mask, n_targets=n_targets, normalize=w.normalize
+    )
+    sizes = np.array(ds.sizes["train"]) + (0 if on_train else np.array(ds.sizes["val"]))
+    end = sizes[series]  # network rows of each window's calibration part end here
+    steps = min(int((end - origin).max()), horizon + intervals.MAX_RECURSIVE_STEPS)
+    recursive = None
+    if steps > horizon and ds.scaled is not None:
+        rows = [ds.scaled[s] for s in series]
+        ahead = origin[:, None] + np.arange(steps)[None, :]
+        actual = np.stack(
+            [r[np.minimum(a, len(r) - 1)] for r, a in zip(rows, ahead, strict=True)]
+        )  # (n, steps, n_inputs): targets to score, and the features' values fed back
+        pred = forecast_scaled(
+            engine,
+            [r[:o] for r, o in zip(rows, origin, strict=True)],
+            look_back=w.look_back,
+            steps=steps,
+            pad=w.pad,
+            normalize=w.normalize,
+            future=actual[:, :, n_targets:] if actual.shape[2] > n_targets else None,
+        )
+        residual = (actual[:, :, :n_targets] - pred).astype(np.float64)
+        residual[ahead >= end[:, None]] = np.nan
+        recursive = residual[:, horizon:]
+    return intervals.calibrate(
+        direct.astype(np.float64),
+        recursive,
+        source=source,
+        n_series=n_series,
+        horizon=horizon,
+        stride=w.stride,
+    )
+
+
 def check_parity(keras_engine: Engine, numpy_engine: Engine, x: np.ndarray, mask: Any) -> float:
     """Max |NumPy - Keras| on windows x (parity_pick's); a TrainingError above tolerance."""
     from rnncli.engine import parity
@@ -295,9 +346,19 @@ def train(
         c = windows.cut(idx)
         return predict_scaled(ensemble, c.x, c.mask, n_targets=n_targets, normalize=w.normalize)
 
-    calib_idx = val_idx if len(val_idx) else train_idx
-    calibration = scoring.calibrate(ds.y[calib_idx], predict(calib_idx))
-    calibration["source"] = "val" if len(val_idx) else "train (no validation windows: too narrow)"
+    on_train = t.calibrate_on == "train"
+    calib_idx = train_idx if on_train else val_idx
+    calibration = _calibration(ds, windows, calib_idx, ensemble, w, on_train)
+    if on_train:
+        note(
+            "intervals calibrated on the training windows (--calibrate-on train): they are "
+            "too narrow"
+        )
+    elif not len(val_idx):
+        note(
+            "no validation windows: predict --intervals will be refused (retrain with "
+            "--val-size N, or --calibrate-on train)"
+        )
     test_idx = ds.part(TEST)
     # the held-out scores: the test part, else (a big panel's default) the validation part,
     # which only early stopping has seen

@@ -229,8 +229,18 @@ def test_fast_paths_do_not_import_tensorflow(
         ["inspect-weights", "{air}", "--values"],
         ["predict", "{panel}", "{panel_data}"],
         ["evaluate", "{panel}", "--backtest", "2"],
+        ["predict", "{panel}", "{panel_data}", "--plot", "{tmp}/p.png"],
+        ["evaluate", "{air}", "--plot", "{tmp}/e.png"],
     ],
-    ids=["predict", "evaluate", "inspect-weights", "predict-panel", "evaluate-panel"],
+    ids=[
+        "predict",
+        "evaluate",
+        "inspect-weights",
+        "predict-panel",
+        "evaluate-panel",
+        "predict-plot",
+        "evaluate-plot",
+    ],
 )
 def test_using_a_model_does_not_import_tensorflow(
     tmp_path: Path, air_model: Path, panel_model: Path, command: list[str]
@@ -242,6 +252,7 @@ def test_using_a_model_does_not_import_tensorflow(
         "panel": str(panel_model),
         "data": str(ROOT / "sample_data" / "airpassengers.csv"),
         "panel_data": str(ROOT / "sample_data" / "employment_panel.csv"),
+        "tmp": str(tmp_path),
     }
     args = [part.format(**names) for part in command]
     at_exit, logged, done = heavy_imports(tmp_path, args, {})

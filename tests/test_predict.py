@@ -247,24 +247,42 @@ def test_beyond_the_horizon_is_recursive(air) -> None:
 
 @pytest.mark.tf
 def test_intervals_surround_the_forecast(air) -> None:
-    fc = predicting.predict(air.path, str(AIR), "air", steps=5, levels=(80, 95))
+    fc = predicting.predict(air.path, str(AIR), "air", steps=5, levels=(80, 90))
     t = fc.table
     assert list(t.columns) == [
         "month",
         "passengers",
         "passengers_lo80",
         "passengers_hi80",
-        "passengers_lo95",
-        "passengers_hi95",
+        "passengers_lo90",
+        "passengers_hi90",
     ]
     assert (t["passengers_lo80"] < t["passengers"]).all()
     assert (t["passengers"] < t["passengers_hi80"]).all()
     w80 = t["passengers_hi80"] - t["passengers_lo80"]
-    w95 = t["passengers_hi95"] - t["passengers_lo95"]
-    assert (w95 >= w80).all() and (w95 > w80).any()
-    # past the horizon (3) the width of step 3 is reused
+    w90 = t["passengers_hi90"] - t["passengers_lo90"]
+    assert (w90 >= w80).all() and (w90 > w80).any()
+    # past the horizon (3) the widths of the recursion on the calibration windows
+    assert any("calibrated on the recursion run over the 12" in note for note in fc.notes)
+    calibration = json.loads((air.path / "calibration.json").read_text())
+    scale = air.card.series[0].scale[0]
+    recursive = calibration["recursive"]["levels"]["80"]
+    for step in (3, 4):
+        assert w80.iloc[step] == pytest.approx(2 * recursive[step - 3][0] * scale, rel=1e-6)
+
+
+@pytest.mark.tf
+def test_a_model_without_recursive_calibration_reuses_the_last_width(air, tmp_path) -> None:
+    """A model directory from before recursive calibration: the last step's width, said."""
+    old = tmp_path / "old"
+    shutil.copytree(air.path, old)
+    calibration = json.loads((old / "calibration.json").read_text())
+    del calibration["recursive"]
+    (old / "calibration.json").write_text(json.dumps(calibration))
+    fc = predicting.predict(old, str(AIR), "air", steps=5, levels=(80,))
+    w80 = fc.table["passengers_hi80"] - fc.table["passengers_lo80"]
     assert w80.iloc[3] == pytest.approx(w80.iloc[2]) and w80.iloc[4] == pytest.approx(w80.iloc[2])
-    assert any("reuse" in note for note in fc.notes)
+    assert any("reuse the width of step 3" in note for note in fc.notes)
 
 
 @pytest.mark.tf

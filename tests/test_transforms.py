@@ -229,9 +229,15 @@ def test_coverage_of_a_logged_target_by_hand() -> None:
     series, at = np.zeros(3, dtype=np.int64), np.array([1, 2, 3])
     y = np.full((3, 1, 1), np.log(120.0))
     # a half-width of 0.05 in log units: [120 e^-0.05, 120 e^0.05] = [114.15, 126.15] holds 121
-    calibration = {"n": 7, "levels": {"80": [[0.05]], "95": [[0.2]]}}
+    calibration = {"n": 19, "levels": {"80": [[0.05]], "95": [[0.2]]}}
     rows = coverage_rows(o, y, series, at, calibration, [80, 95])
-    assert rows[0] == {"level": 80, "coverage": pytest.approx(100 / 3), "calibration_windows": 7}
+    assert rows[0] == {
+        "series": "all",
+        "level": 80,
+        "coverage": pytest.approx(100 / 3),
+        "points": 3,
+        "calibration_windows": 19,
+    }
     # 0.2: [98.2, 146.6] holds all three
     assert rows[1]["coverage"] == pytest.approx(100.0)
 

@@ -19,6 +19,7 @@ from rnncli.cli.options import (
     Format,
     FormatOpt,
     ModelDir,
+    PlotSeriesOpt,
 )
 
 
@@ -59,11 +60,13 @@ def evaluate(
         Path | None,
         typer.Option(
             "--plot",
-            help="Draw history, actuals and forecasts to a PNG (needs the 'plot' extra).",
+            help="Draw the test part to a PNG: some history, the actuals, the forecasts of "
+            "each origin and the 80 % interval band.",
             dir_okay=False,
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
+    series: PlotSeriesOpt = None,
     engine: EngineOpt = Engine.numpy,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -84,7 +87,19 @@ def evaluate(
     )
     targets = list(model.card.columns.targets)
     if plot is not None:
-        core.plot(report, plot, targets, model.card.horizon)
+        from rnncli import plotting
+
+        fig, plot_notes = plotting.heldout_figure_of(
+            report,
+            targets=targets,
+            time_label=model.card.columns.time_col or "position",
+            id_col=model.card.columns.id_col,
+            calibration=model.read_json(modeldir.CALIBRATION_FILE),
+            chosen=series or (),
+        )
+        plotting.save_png(fig, plot)
+        for line in plot_notes:
+            console.note(line)
         console.note(f"wrote {plot}")
     console.note(f"{report.windows} test windows, season {report.season}")
     if fmt == Format.json:
@@ -102,6 +117,7 @@ def evaluate(
         "target",
         "method",
         "windows",
+        *(["n_series"] if len(report.prep.ids) > 1 else []),
         "mae",
         "rmse",
         "mape",
@@ -110,6 +126,15 @@ def evaluate(
         "mae_vs_naive",
         "mae_vs_seasonal_naive",
     ]
-    console.write_rows(report.rows, fmt.value, title="test part", columns=cols)
+    title = "test part" + (
+        ": the all rows are the mean over series of each series' metric"
+        if len(report.prep.ids) > 1
+        else ""
+    )
+    console.write_rows(report.rows, fmt.value, title=title, columns=cols)
+    from rnncli.scoring import notes
+
+    for line in notes(report.rows):
+        console.note(line)
     if report.coverage and fmt == Format.table:
         console.write_rows(report.coverage, fmt.value, title="prediction interval coverage (%)")

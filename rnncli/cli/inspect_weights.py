@@ -61,6 +61,12 @@ def inspect_weights(
     if fmt == Format.json:
         console.write_json(weights.report_to_dict(report, values=values))
         return
-    console.write_rows(weights.rows(report), fmt.value, title=f"parameters of {model_dir}")
+    # in a narrow terminal the details go first (all of them: --format json, a wider terminal)
+    console.write_rows(
+        weights.rows(report),
+        fmt.value,
+        title=f"parameters of {model_dir}",
+        optional=("note", "formula", "gates", "class"),
+    )
     if values and fmt == Format.table:
         console.out().print(weights.format_values(report), markup=False)

@@ -121,6 +121,11 @@ class Distribute(str, Enum):
     multiworker = "multiworker"
 
 
+class CalibrateOn(str, Enum):
+    val = "val"
+    train = "train"
+
+
 class Normalize(str, Enum):
     none = "none"
     last = "last"
@@ -455,5 +460,24 @@ DistributeOpt = Annotated[
         "none: one device; mirrored: all local GPUs; multiworker: the machines in TF_CONFIG "
         "(run the same command on each; the chief saves) [default: none].",
         TRAIN_PANEL,
+    ),
+]
+
+CalibrateOnOpt = Annotated[
+    CalibrateOn | None,
+    opt(
+        "Windows that calibrate the prediction intervals: val (never fitted) or train "
+        "(labelled: too narrow) [default: val].",
+        TRAIN_PANEL,
+    ),
+]
+
+PlotSeriesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--series",
+        help="Series to draw with --plot (its id); repeat for several [default: the first 6].",
+        metavar="ID",
+        rich_help_panel=OUTPUT_PANEL,
     ),
 ]

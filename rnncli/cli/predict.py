@@ -19,6 +19,7 @@ from rnncli.cli.options import (
     EngineOpt,
     Format,
     ModelDir,
+    PlotSeriesOpt,
 )
 
 
@@ -70,8 +71,9 @@ def predict(
             "--intervals",
             metavar="LEVELS",
             help="Prediction intervals at these levels in percent, e.g. 80,95: columns "
-            "<target>_lo80, <target>_hi80, ... (conformal, from the validation residuals; "
-            "past the horizon the last step's width is reused).",
+            "<target>_lo80, <target>_hi80, ... (conformal, from the validation windows' "
+            "residuals per step; past the horizon, those of the recursion run on them). A "
+            "level the windows cannot support is refused.",
             rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,
@@ -97,6 +99,17 @@ def predict(
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            dir_okay=False,
+            help="Also draw the forecast to a PNG: the last few horizons of history, the "
+            "forecast and its interval bands; one small panel per series.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = None,
+    series: PlotSeriesOpt = None,
     engine: EngineOpt = Engine.numpy,
     fmt: Annotated[
         Format | None,
@@ -138,6 +151,14 @@ def predict(
         console.warn(line)
     for line in fc.notes:
         console.note(line)
+    if plot is not None:
+        from rnncli import plotting
+
+        fig, plot_notes = plotting.forecast_figure_of(fc, series or ())
+        plotting.save_png(fig, plot)
+        for line in plot_notes:
+            console.note(line)
+        console.note(f"wrote {plot}")
     rows = library.rows(fc)
     title = f"forecast from {model_dir}"
     if output is not None and kind is not None:

@@ -15,7 +15,9 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from rich.box import HEAVY_HEAD
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 
@@ -65,16 +67,50 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _cell(value: Any) -> str:
+# fixed decimals for columns whose unit is known; any other float column gets the decimals
+# that show its largest value with 4 significant digits (0 from 1,000 up)
+_DECIMALS = {
+    "mape": 2,
+    "smape": 2,
+    "coverage": 1,
+    "nominal": 0,
+    "mase": 3,
+    "mae_vs_naive": 3,
+    "mae_vs_seasonal_naive": 3,
+}
+
+
+def _number(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _decimals(column: str, values: Sequence[Any]) -> int:
+    if column in _DECIMALS:
+        return _DECIMALS[column]
+    finite = [abs(v) for v in map(_number, values) if isinstance(v, float) and math.isfinite(v)]
+    top = max(finite, default=0.0)
+    if top == 0 or all(v == int(v) for v in finite):
+        return 0
+    return min(6, max(0, 3 - math.floor(math.log10(top))))
+
+
+def _cell(value: Any, decimals: int) -> str:
+    """A table cell: fixed decimals, thousands separators, never e-notation; blank for NaN."""
     if value is None:
         return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    if hasattr(value, "item"):
-        return _cell(value.item())
+    number = _number(value)
+    if isinstance(number, float):
+        return "" if math.isnan(number) else f"{number:,.{decimals}f}"
+    if isinstance(number, int):
+        return f"{number:,}"
     return str(value)
+
+
+def format_column(column: str, values: Sequence[Any]) -> list[str]:
+    """The cells of one table column, with one number of decimals for the whole column."""
+    decimals = _decimals(column, values)
+    return [_cell(v, decimals) for v in values]
 
 
 def write_rows(
@@ -84,8 +120,12 @@ def write_rows(
     title: str | None = None,
     stream: Any = None,
     columns: Iterable[str] | None = None,
+    optional: Sequence[str] = (),
 ) -> None:
-    """Render rows (dicts with the same keys) as a table, JSON or CSV on stdout."""
+    """Render rows (dicts with the same keys) as a table, JSON or CSV on stdout.
+
+    JSON and CSV keep every digit; the table rounds each column to one number of decimals.
+    """
     stream = stream if stream is not None else sys.stdout
     cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
     if fmt == "json":
@@ -99,13 +139,49 @@ def write_rows(
             writer.writerow(["" if r.get(k) is None else _plain(r.get(k)) for k in cols])
         stream.write(buffer.getvalue())
     else:
-        table = Table(title=title, title_justify="left")
-        for c in cols:
-            numeric = any(isinstance(r.get(c), (int, float)) for r in rows)
+        _console(stream).print(_table(rows, cols, title, stream, optional))
+
+
+def _table(
+    rows: Sequence[dict[str, Any]],
+    cols: list[str],
+    title: str | None,
+    stream: Any,
+    optional: Sequence[str],
+) -> Table:
+    """Boxes in a terminal, plain aligned columns otherwise; `optional` columns are dropped,
+    in order, while the table is wider than the terminal."""
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    cells = {c: format_column(c, [r.get(c) for r in rows]) for c in cols}
+
+    def build(names: list[str]) -> Table:
+        table = Table(title=title, title_justify="left", box=HEAVY_HEAD if tty else None)
+        for c in names:
+            numeric = any(_number(r.get(c)) is not None for r in rows)
             table.add_column(c, justify="right" if numeric else "left")
-        for r in rows:
-            table.add_row(*(_cell(r.get(k)) for k in cols))
-        _console(stream).print(table)
+        for i in range(len(rows)):
+            table.add_row(*(cells[c][i] for c in names))
+        return table
+
+    names = list(cols)
+    table = build(names)
+    left_out: list[str] = []
+    if tty:
+        console = _console(stream)
+        unbounded = console.options.update(width=10_000, max_width=10_000)
+        for column in optional:
+            if Measurement.get(console, unbounded, table).maximum <= console.width:
+                break
+            if column in names:
+                names.remove(column)
+                left_out.append(column)
+                table = build(names)
+    if left_out:
+        note(
+            f"columns {', '.join(reversed(left_out))} left out to fit {_console(stream).width} "
+            f"columns; --format json or a wider terminal shows them"
+        )
+    return table
 
 
 def write_json(data: Any, stream: Any = None) -> None:

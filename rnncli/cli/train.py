@@ -16,6 +16,7 @@ from rnncli.cli.options import (
     ActivationOpt,
     BatchSizeOpt,
     BidirectionalOpt,
+    CalibrateOnOpt,
     CellOpt,
     ClipnormOpt,
     ClipvalueOpt,
@@ -104,6 +105,7 @@ def train(
     series_weight: SeriesWeightOpt = None,
     ensemble: EnsembleOpt = None,
     refit: RefitOpt = None,
+    calibrate_on: CalibrateOnOpt = None,
     epochs: EpochsOpt = None,
     batch_size: BatchSizeOpt = None,
     patience: PatienceOpt = None,
@@ -179,6 +181,7 @@ def train(
             "series",
             "target",
             "method",
+            *(["n_series"] if outcome.metrics[0].get("n_series", 1) > 1 else []),
             "mae",
             "rmse",
             "mape",
@@ -191,4 +194,10 @@ def train(
             if outcome.metrics_split == "test"
             else "validation part (no test part; early stopping watched it)"
         )
+        if cols[3] == "n_series":
+            title += ": each all row is the mean over series of each series' metric"
         console.write_rows(outcome.metrics, fmt.value, title=title, columns=cols)
+        from rnncli.scoring import notes
+
+        for line in notes(outcome.metrics):
+            console.note(line)
