@@ -108,16 +108,7 @@ def forecast_figure(
         )
         ax.set_title(p.name if small else f"{p.name}: {title}", fontsize=9 if small else 11)
         _time_axis(ax, p.history_t, small)
-        if not small:
-            ax.set_xlabel(time_label)
-            ax.set_ylabel(target)
-    _legend(fig, axes, small)
-    if small:
-        fig.suptitle(f"{target}: {title}", fontsize=11)
-        for ax in axes[-min(3, len(axes)) :]:  # the bottom row: above the legend
-            ax.set_xlabel(time_label, fontsize=8)
-        fig.supylabel(target, fontsize=9)
-    return fig
+    return _labels(fig, axes, target, time_label, title)
 
 
 def heldout_figure(
@@ -151,13 +142,20 @@ def heldout_figure(
             fontsize=9 if small else 11,
         )
         _time_axis(ax, p.context_t if len(p.context_t) else p.actual_t, small)
-        if not small:
-            ax.set_xlabel(time_label)
-            ax.set_ylabel(target)
+    return _labels(fig, axes, target, time_label, title)
+
+
+def _labels(fig: Any, axes: list[Any], target: str, time_label: str, title: str) -> Any:
+    """Axis labels and the legend; for several panels a title over them all, the time label
+    under the bottom row (above the legend) and the target's at the side."""
+    small = len(axes) > 1
+    if not small:
+        axes[0].set_xlabel(time_label)
+        axes[0].set_ylabel(target)
     _legend(fig, axes, small)
     if small:
         fig.suptitle(f"{target}: {title}", fontsize=11)
-        for ax in axes[-min(3, len(axes)) :]:  # the bottom row: above the legend
+        for ax in axes[-min(3, len(axes)) :]:
             ax.set_xlabel(time_label, fontsize=8)
         fig.supylabel(target, fontsize=9)
     return fig
