@@ -181,8 +181,9 @@ def _calibration(
     end = sizes[series]  # network rows of each window's calibration part end here
     steps = min(int((end - origin).max()), horizon + intervals.MAX_RECURSIVE_STEPS)
     recursive = None
-    if steps > horizon and ds.scaled is not None:
-        rows = [ds.scaled[s] for s in series]
+    st = ds.streamed  # each series' scaled rows (None from an .npz: no recursion then)
+    if steps > horizon and st is not None:
+        rows = [st.values[st.offsets[s] : st.offsets[s + 1]] for s in series]
         ahead = origin[:, None] + np.arange(steps)[None, :]
         actual = np.stack(
             [r[np.minimum(a, len(r) - 1)] for r, a in zip(rows, ahead, strict=True)]
