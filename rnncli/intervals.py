@@ -98,7 +98,7 @@ def empty(source: str, n_series: int, horizon: int, stride: int) -> dict[str, An
     }
 
 
-def _val_size_for(calibration: dict[str, Any], windows: int, step: int) -> int:
+def val_size_for(calibration: dict[str, Any], windows: int, step: int) -> int:
     """The --val-size (steps per series) whose validation windows give `windows` residuals at
     0-based `step` (< horizon: direct; past it, the recursion's)."""
     series = max(1, int(calibration.get("series") or 1))
@@ -120,7 +120,7 @@ def widths(calibration: dict[str, Any], level: int, steps: int, horizon: int) ->
         raise DataError(
             "the model has no validation windows to calibrate --intervals on; retrain with "
             "--val-size N (steps per series; e.g. --val-size "
-            f"{_val_size_for(calibration, needed_windows(level), horizon - 1)}), or with "
+            f"{val_size_for(calibration, needed_windows(level), horizon - 1)}), or with "
             "--calibrate-on train (training residuals: intervals too narrow)"
         )
     need = needed_windows(level)
@@ -132,7 +132,7 @@ def widths(calibration: dict[str, Any], level: int, steps: int, horizon: int) ->
         raise DataError(
             f"--intervals {level} needs at least {need} calibration windows; the model has "
             f"{n} ({_source(calibration)} windows); retrain with --val-size "
-            f"{_val_size_for(calibration, need, horizon - 1)} or more{instead}"
+            f"{val_size_for(calibration, need, horizon - 1)} or more{instead}"
         )
     out = np.asarray(direct, dtype=np.float64)
     if steps <= horizon:
@@ -152,7 +152,7 @@ def widths(calibration: dict[str, Any], level: int, steps: int, horizon: int) ->
             f"recursive) needs {need} calibration windows that reach it; the "
             f"{_source(calibration)} part has {have}; ask for --steps {horizon + ok} or "
             f"fewer, or retrain with --val-size "
-            f"{_val_size_for(calibration, need, steps - 1)} or more"
+            f"{val_size_for(calibration, need, steps - 1)} or more"
         )
     return np.concatenate([out, np.asarray(rec[: steps - horizon], dtype=np.float64)])
 
@@ -160,6 +160,17 @@ def widths(calibration: dict[str, Any], level: int, steps: int, horizon: int) ->
 def reused_last_width(calibration: dict[str, Any], steps: int, horizon: int) -> bool:
     """True when steps past the horizon reuse the last step's width (an older model)."""
     return steps > horizon and "recursive" not in calibration
+
+
+def summary(calibration: dict[str, Any]) -> str:
+    """One line for train: the levels the calibration windows support, and what gives 95 %."""
+    n = int(calibration.get("n", 0))
+    top = max_level(n)
+    line = f"intervals: {n} {_source(calibration)} windows calibrate levels up to {top} %"
+    if top < 95:
+        horizon = int(calibration.get("horizon") or 1)
+        line += f"; 95 % needs --val-size {val_size_for(calibration, 19, horizon - 1)}"
+    return line
 
 
 def calibrated_on_training(calibration: dict[str, Any]) -> bool:
@@ -176,5 +187,7 @@ __all__ = [
     "max_level",
     "needed_windows",
     "reused_last_width",
+    "summary",
+    "val_size_for",
     "widths",
 ]

@@ -198,6 +198,7 @@ def coverage_rows(
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(at), dtype=bool))]
     if ids is not None and len(ids) > 1:
         groups += [(ids[s], series == s) for s in np.unique(series)]
+    source = "training" if intervals.calibrated_on_training(calibration) else "validation"
     out = []
     for level in levels:
         half = intervals.widths(calibration, level, horizon, horizon)
@@ -212,6 +213,7 @@ def coverage_rows(
                     "coverage": 100.0 * float(points.mean()) if points.size else None,
                     "points": int(points.size),
                     "calibration_windows": int(calibration["n"]),
+                    "calibrated_on": source,
                 }
             )
     return out

@@ -360,6 +360,10 @@ def train(
             "no validation windows: predict --intervals will be refused (retrain with "
             "--val-size N, or --calibrate-on train)"
         )
+    if calibration["n"]:
+        from rnncli.intervals import summary
+
+        note(summary(calibration))
     test_idx = ds.part(TEST)
     # the held-out scores: the test part, else (a big panel's default) the validation part,
     # which only early stopping has seen

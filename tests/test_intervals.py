@@ -35,9 +35,11 @@ def test_needed_windows_is_the_smallest_n_whose_rank_fits(level: int) -> None:
     assert intervals.max_level(fits[0] - 1) < level
 
 
-def train(out: Path, *args: str) -> Path:
-    result = runner.invoke(app, ["train", str(AIR), "--out", str(out), *FIXED, *args])
+def train(out: Path, *args: str, quiet: bool = True) -> Path:
+    fixed = FIXED if quiet else [a for a in FIXED if a != "-q"]
+    result = runner.invoke(app, ["train", str(AIR), "--out", str(out), *fixed, *args])
     assert result.exit_code == 0, result.output
+    (out.parent / f"{out.name}.stderr").write_text(result.stderr)
     return out
 
 
@@ -48,7 +50,7 @@ def predict(model: Path, *args: str):
 @pytest.fixture(scope="module")
 def few(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """14 validation steps with horizon 12: 3 calibration windows."""
-    return train(tmp_path_factory.mktemp("m") / "few", "--val-size", "14")
+    return train(tmp_path_factory.mktemp("m") / "few", "--val-size", "14", quiet=False)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,11 @@ def test_a_level_the_windows_cannot_support_is_refused(few: Path) -> None:
         "(validation windows); retrain with --val-size 15 or more, or ask for levels up to 75"
     ]
     assert predict(few, "--intervals", "75").exit_code == 0
+    said = (few.parent / "few.stderr").read_text().splitlines()
+    assert (
+        "intervals: 3 validation windows calibrate levels up to 75 %; 95 % needs --val-size 30"
+        in said
+    )
 
 
 @pytest.mark.tf
@@ -93,6 +100,10 @@ def test_without_validation_windows_intervals_are_refused_unless_asked(tmp_path:
     )
     calibration = json.loads((on_train / "calibration.json").read_text())
     assert calibration["source"] == "train" and calibration["n"] > 19
+    report = runner.invoke(app, ["evaluate", str(on_train), "--format", "json"])
+    assert report.exit_code == 0, report.output
+    coverage = json.loads(report.stdout)["interval_coverage"]
+    assert coverage and all(r["calibrated_on"] == "training" for r in coverage)
 
 
 def truncated_forecast(model: Path, rows: int, steps: int, tmp_path: Path) -> np.ndarray:

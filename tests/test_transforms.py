@@ -237,6 +237,7 @@ def test_coverage_of_a_logged_target_by_hand() -> None:
         "coverage": pytest.approx(100 / 3),
         "points": 3,
         "calibration_windows": 19,
+        "calibrated_on": "validation",
     }
     # 0.2: [98.2, 146.6] holds all three
     assert rows[1]["coverage"] == pytest.approx(100.0)
