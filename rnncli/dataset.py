@@ -291,18 +291,9 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
         )
         target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
         ordinal = step_ordinals(s.time, panel.freq)
-        fitted = n_train + n_val + lag  # the transform sees every row before the test part
-        transform = _fit_transform(target[:fitted], ordinal[:fitted], spec, name)
-        base, values = network_inputs(s.values, n_targets, transform, ordinal, lag)
+        fitted = fit_series(s.values, ordinal, spec, n_targets, n_train, n_val, name)
+        transform, base, values, center, scale = fitted
         time = s.time[lag:]
-        center, scale = fit_scale(
-            values[:n_train],
-            spec.scale,
-            n_targets,
-            logged=transform.log,
-            raw_targets=target[: n_train + lag],
-            differenced=bool(lag),
-        )
         scaled = ((values - center) / scale).astype(np.float32)
         at = origins(n, look_back, spec.horizon, spec.stride, min_lb)
         end = at + spec.horizon
@@ -371,6 +362,38 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
             "lower --look-back or --val-size/--test-size"
         )
     return ds
+
+
+def fit_series(
+    values: np.ndarray,
+    ordinal: np.ndarray,
+    spec: WindowSpec,
+    n_targets: int,
+    n_train: int,
+    n_val: int,
+    name: str,
+) -> tuple[TargetTransform, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One series' own statistics, by the training rules: (transform, base, network inputs,
+    center, scale).
+
+    The transform (log, seasonal indices) is fitted on every row before the test part, the
+    scale on the training rows (`n_train` rows of the network's, possibly differenced, series).
+    Training uses it for every series, predict and evaluate for a series the model never saw.
+    """
+    lag = spec.difference or 0
+    target = np.asarray(values[:, :n_targets], dtype=np.float64)
+    fitted = n_train + n_val + lag  # the transform sees every row before the test part
+    transform = _fit_transform(target[:fitted], ordinal[:fitted], spec, name)
+    base, inputs = network_inputs(values, n_targets, transform, ordinal, lag)
+    center, scale = fit_scale(
+        inputs[:n_train],
+        spec.scale,
+        n_targets,
+        logged=transform.log,
+        raw_targets=target[: n_train + lag],
+        differenced=bool(lag),
+    )
+    return transform, base, inputs, center, scale
 
 
 def _fit_transform(

@@ -20,7 +20,14 @@ from rnncli import intervals, scoring
 from rnncli.errors import DataError
 from rnncli.inference import predict_scaled
 from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load_engine
-from rnncli.prepare import Prepared, check_fingerprint, prepare, read_data, test_origins
+from rnncli.prepare import (
+    Prepared,
+    fingerprint_problems,
+    prepare,
+    read_data,
+    skipped_warning,
+    test_origins,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class EvalReport:
     series: np.ndarray  # (N,) index into prep.ids of each scored window
     at: np.ndarray  # (N,) origin of each scored window (network rows)
     y_pred_scaled: np.ndarray
+    notes: tuple[str, ...] = ()  # e.g. how many series were new to the model
+    warnings: tuple[str, ...] = ()  # summaries: series ending early, series skipped
 
 
 def training_source(model: ModelDir) -> tuple[str, str]:
@@ -71,13 +80,19 @@ def evaluate(
     levels: tuple[int, ...] = (80, 95),
     engine: str = "numpy",
     note: Callable[[str], None] | None = None,
+    skip_invalid: bool = False,
 ) -> EvalReport:
     card = model.card
     if source is None or label is None:
         source, label = training_source(model)
     panel = read_data(card, source, str(label), str(model.path))
-    check_fingerprint(card, panel)
-    prep = prepare(card, panel, history_only=False)
+    prep = prepare(
+        card,
+        panel,
+        history_only=False,
+        skip_invalid=skip_invalid,
+        problems=fingerprint_problems(card, panel),
+    )
     series, at = test_origins(prep, card.horizon, card.min_look_back)
     if len(at) == 0:
         raise DataError(
@@ -118,4 +133,5 @@ def evaluate(
         coverage = scoring.coverage_rows(
             prep.originals, y_pred, series, at, calibration, usable, ids=prep.ids
         )
-    return EvalReport(rows, coverage, m, len(at), prep, series, at, y_pred)
+    warnings = prep.warnings + skipped_warning(prep.skipped, len(prep.ids))
+    return EvalReport(rows, coverage, m, len(at), prep, series, at, y_pred, prep.notes, warnings)

@@ -28,7 +28,15 @@ from rnncli.data import format_times
 from rnncli.errors import ArtifactError, ConfigError, DataError
 from rnncli.inference import predict_scaled
 from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load, load_engine
-from rnncli.prepare import Prepared, Source, prepare, read_data, read_future, windows_at
+from rnncli.prepare import (
+    Prepared,
+    Source,
+    prepare,
+    read_data,
+    read_future,
+    skipped_warning,
+    windows_at,
+)
 from rnncli.timestamps import future_times, position_step
 
 if TYPE_CHECKING:
@@ -51,6 +59,7 @@ class Forecast:
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
     prep: Prepared | None = None  # the data forecast from (its history, for --plot)
+    skipped: tuple[tuple[str, str], ...] = ()  # (id, why) of the series --skip-invalid left out
 
 
 def forecast_scaled(
@@ -154,7 +163,7 @@ def forecast(
     if steps < 1:
         raise ConfigError(f"--steps must be 1 or more, got {steps}")
     targets = card.columns.targets
-    notes: list[str] = []
+    notes: list[str] = list(prep.notes)
     times = _future_times(prep, steps)
     future_scaled = _future_features(model, prep, times, steps, future, future_label, notes)
     calibration = _calibration(model, levels, steps, len(targets), notes)
@@ -184,8 +193,9 @@ def forecast(
         horizon,
         steps,
         tuple(notes),
-        prep.warnings,
+        prep.warnings + skipped_warning(prep.skipped, len(prep.ids)),
         prep,
+        prep.skipped,
     )
 
 
@@ -288,11 +298,12 @@ def predict(
     future_label: str = "--future",
     engine: str = "numpy",
     note: Callable[[str], None] | None = None,
+    skip_invalid: bool = False,
 ) -> Forecast:
     """Model directory + DATA -> Forecast. The data is checked before the engine loads."""
     model = load(model_dir, note or (lambda _m: None))
     panel = read_data(model.card, source, label, str(model.path))
-    prep = prepare(model.card, panel)  # data errors before the engine load
+    prep = prepare(model.card, panel, skip_invalid=skip_invalid)  # before the engine load
     runner = load_engine(model, engine, note)
     return forecast(
         model, runner, prep, steps=steps, levels=levels, future=future, future_label=future_label

@@ -21,7 +21,7 @@ import numpy as np
 
 from rnncli.card import ModelCard, SeriesRecord
 from rnncli.config import DataSpec
-from rnncli.data import Panel, format_time, load_panel, read_table, series_digest
+from rnncli.data import Panel, Series, format_time, load_panel, read_table, series_digest
 from rnncli.errors import DataError
 from rnncli.originals import Originals
 from rnncli.timestamps import check_kind, check_steps, ends_before, series_freq, step_ordinals
@@ -80,6 +80,8 @@ class Prepared:
     freqs: list[str | None]  # per series: pandas frequency of its dates, None for positions
     originals: Originals
     warnings: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # e.g. how many series were new to the model
+    skipped: tuple[tuple[str, str], ...] = ()  # (id, why) of series left out (--skip-invalid)
 
     @property
     def n_targets(self) -> int:
@@ -114,110 +116,226 @@ def _groups(series: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(series[i]), np.flatnonzero(series == series[i])) for i in np.sort(first)]
 
 
-def _unknown(card: ModelCard, ids: list[str], label: str) -> None:
-    unknown = [sid for sid in ids if card.record(sid) is None]
-    if unknown:
-        known = ", ".join(card.ids[:10]) + (", …" if len(card.ids) > 10 else "")
-        raise DataError(
-            f"{label}: series '{unknown[0]}' is unknown to the model (it knows: {known}); "
-            f"a model forecasts only the series it was trained on"
-        )
-
-
-def check_fingerprint(card: ModelCard, panel: Panel) -> None:
-    """For evaluate: each series must start with exactly the rows the model was trained on."""
+def fingerprint_problems(card: ModelCard, panel: Panel) -> list[tuple[str, str]]:
+    """For evaluate: (id, why) of each series that does not start with exactly the rows the
+    model was trained on (evaluate scores only what follows them)."""
+    out = []
     for s in panel.series:
         r = card.record(s.id)
         if r is None or r.sha256 is None or r.rows is None:
             continue
         if len(s.values) < r.rows:
-            raise DataError(
-                f"series '{s.id}' has {len(s.values)} rows, fewer than the {r.rows} the model "
-                f"was trained on; evaluate on the training file or a newer one"
+            out.append(
+                (
+                    s.id,
+                    f"series '{s.id}' has {len(s.values)} rows, fewer than the {r.rows} the "
+                    f"model was trained on; evaluate on the training file or a newer one",
+                )
             )
-        if series_digest(s.values[: r.rows]) != r.sha256:
-            raise DataError(
-                f"series '{s.id}': its first {r.rows} rows differ from the data the model was "
-                f"trained on ({r.first}..{r.last}); evaluate on the same series with newer rows "
-                f"appended"
+        elif series_digest(s.values[: r.rows]) != r.sha256:
+            out.append(
+                (
+                    s.id,
+                    f"series '{s.id}': its first {r.rows} rows differ from the data the model "
+                    f"was trained on ({r.first}..{r.last}); evaluate on the same series with "
+                    f"newer rows appended",
+                )
             )
+    return out
 
 
-def prepare(card: ModelCard, panel: Panel, *, history_only: bool = True) -> Prepared:
+def _too_short(card: ModelCard, n: int, where: str) -> DataError | None:
+    """The error for a series with fewer steps than the model needs, else None."""
+    if n >= card.min_look_back + card.lag:
+        return None
+    need = f"look-back {card.look_back}" + (
+        f" (at least {card.min_look_back} with padding)"
+        if card.min_look_back < card.look_back
+        else ""
+    )
+    if card.lag:
+        need += f" + difference {card.lag}"
+    return DataError(
+        f"{where} has {n} time steps, fewer than the model's {need}; give more history for it"
+    )
+
+
+def new_record(
+    card: ModelCard, values: np.ndarray, ordinal: np.ndarray, sid: str, where: str, evaluate: bool
+) -> SeriesRecord:
+    """A series the model never saw, with statistics from its own history by the training
+    rules (`dataset.fit_series`): for predict from all of it (all of it is past); for
+    evaluate from the rows before its last horizon, which is its test part."""
+    from rnncli.dataset import fit_series
+
+    n = len(values) - card.lag
+    n_test = card.horizon if evaluate else 0
+    n_train = n - n_test
+    if n_train < max(card.min_look_back, 2):
+        need = max(card.min_look_back, 2) + n_test + card.lag
+        raise DataError(
+            f"{where} is new to the model and has {len(values)} time steps; it needs {need} "
+            f"(its statistics come from its own history"
+            + (", its last horizon is scored" if evaluate else "")
+            + "); give more history for it"
+        )
+    spec = card.config.window
+    transform, _base, _inputs, center, scale = fit_series(
+        values, ordinal, spec, card.n_targets, n_train, 0, where
+    )
+    return SeriesRecord(
+        sid,
+        n_train,
+        0,
+        n_test,
+        tuple(float(v) for v in center),
+        tuple(float(v) for v in scale),
+        log=transform.log,
+        season=transform.season,
+    )
+
+
+def summary(messages: list[str], what: str) -> str | None:
+    """One line for many per-series messages: the message itself, or the count and the first."""
+    if not messages:
+        return None
+    if len(messages) == 1:
+        return messages[0]
+    return f"{len(messages)} series {what}; the first: {messages[0]}"
+
+
+def skipped_warning(skipped: tuple[tuple[str, str], ...], kept: int) -> tuple[str, ...]:
+    """One line for the series --skip-invalid left out (none when none was)."""
+    if not skipped:
+        return ()
+    total = kept + len(skipped)
+    return (
+        f"skipped {len(skipped)} of {total} series that cannot be forecast (the first: "
+        f"{skipped[0][1]}); --verbose lists them",
+    )
+
+
+def prepare(
+    card: ModelCard,
+    panel: Panel,
+    *,
+    history_only: bool = True,
+    skip_invalid: bool = False,
+    problems: list[tuple[str, str]] | None = None,
+) -> Prepared:
     """Match DATA's series to the model's, check their times, difference and scale them.
 
     `history_only` (predict): only the last look-back of each series must be regular in time;
-    evaluate passes False and every step is checked.
+    evaluate passes False and every step is checked. A series the model never saw gets its
+    statistics from its own history (`new_record`). A series that cannot be forecast (too
+    short, a gap) fails the call, naming the first and the count, unless `skip_invalid`: then
+    it is left out and listed in `Prepared.skipped`. `problems` are (id, why) the caller
+    found already (evaluate: `fingerprint_problems`).
     """
-    look_back, lag, n_targets = card.look_back, card.lag, len(card.columns.targets)
+    lag, n_targets = card.lag, len(card.columns.targets)
     label = panel.source
-    ids = [s.id for s in panel.series]
-    _unknown(card, ids, label)
     time_col = card.columns.time_col
     dates = time_col is not None and all(s.time.dtype.kind == "M" for s in panel.series)
     if time_col is not None:
         lasts = {r.id: {"last": r.last} for r in card.series if r.last is not None}
         check_kind(dates, card.freq, lasts, label, time_col)
-    center, scale = card.stats(ids)
-    warns: list[str] = []
-    records, values, times, freqs, originals = [], [], [], [], []
+    older: list[str] = []
+    problems = list(problems or [])
+    bad = {sid for sid, _why in problems}
+    new: list[str] = []
+    ids, records, values, times, freqs, originals = [], [], [], [], [], []
     bases: list[np.ndarray] = []
     transforms: list[TargetTransform] = []
     ordinals: list[np.ndarray] = []
-    for i, s in enumerate(panel.series):
-        where = f"{label}: series '{s.id}'" if panel.columns.id_col else label
-        n = len(s.values)
-        if n < card.min_look_back + lag:
-            need = f"look-back {look_back}" + (
-                f" (at least {card.min_look_back} with padding)"
-                if card.min_look_back < look_back
-                else ""
-            )
-            if lag:
-                need += f" + difference {lag}"
-            raise DataError(
-                f"{where} has {n} time steps, fewer than the model's {need}; "
-                f"give more history for it"
-            )
-        record = card.record(s.id)
-        assert record is not None  # _unknown checked it
-        time = s.time if time_col is not None else np.arange(n, dtype=np.int64)
-        freq = series_freq(time, card.freq, where) if dates else None
-        if card.config.data.fill != "drop":  # as at training (`train.check_times`)
-            check_steps(time[max(n - look_back - lag, 0) :] if history_only else time, freq, where)
-        if time_col is not None:
-            older = ends_before(time, record.last, dates, where)
-            if older is not None:
-                warns.append(older)
-        target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
+    for s in panel.series:
+        if s.id in bad:
+            continue
+        where = f"series '{s.id}'" if panel.columns.id_col else label
+        try:
+            record, time, freq, ordinal = _checked(card, s, where, dates, history_only)
+        except DataError as exc:
+            problems.append((s.id, str(exc)))
+            continue
+        if record is None:
+            new.append(s.id)
+            record = new_record(card, s.values, ordinal, s.id, where, not history_only)
+        elif time_col is not None:
+            late = ends_before(time, record.last, dates, where)
+            if late is not None:
+                older.append(late)
         transform = record.transform(n_targets)
-        ordinal = step_ordinals(time, card.freq)
         base, inputs = network_inputs(s.values, n_targets, transform, ordinal, lag)
-        values.append(((inputs - center[i]) / scale[i]).astype(np.float32))
-        originals.append(target)
+        center, scale = np.array(record.center), np.array(record.scale)
+        ids.append(s.id)
+        values.append(((inputs - center) / scale).astype(np.float32))
+        originals.append(np.asarray(s.values[:, :n_targets], dtype=np.float64))
         bases.append(base)
         transforms.append(transform)
         ordinals.append(ordinal)
         records.append(record)
         times.append(time)
         freqs.append(freq)
+    _refuse(problems, len(panel.series), label, bool(panel.columns.id_col), skip_invalid)
+    warns = [w for w in [summary(older, "end before the end of their training data")] if w]
+    notes = []
+    if new:
+        notes.append(
+            f"{len(new)} of {len(ids)} series new to the model (first: {new[0]}): scaled "
+            f"from their own history"
+        )
+    center = np.array([r.center for r in records], dtype=np.float64)
+    scale = np.array([r.scale for r in records], dtype=np.float64)
     return Prepared(
         ids,
         records,
         times,
         values,
         freqs,
-        Originals(
-            originals,
-            center,
-            scale,
-            lag,
-            bases,
-            transforms,
-            ordinals,
-        ),
+        Originals(originals, center, scale, lag, bases, transforms, ordinals),
         tuple(warns),
+        tuple(notes),
+        tuple(problems),
     )
+
+
+def _checked(
+    card: ModelCard, s: Series, where: str, dates: bool, history_only: bool
+) -> tuple[SeriesRecord | None, np.ndarray, str | None, np.ndarray]:
+    """One series' record (None: new to the model), times, frequency and step ordinals, after
+    the checks training applied too; DataError for a series that cannot be forecast."""
+    n = len(s.values)
+    short = _too_short(card, n, where)
+    if short is not None:
+        raise short
+    time = s.time if card.columns.time_col is not None else np.arange(n, dtype=np.int64)
+    freq = series_freq(time, card.freq, where) if dates else None
+    if card.config.data.fill != "drop":  # as at training (`train.check_times`)
+        first = max(n - card.look_back - card.lag, 0) if history_only else 0
+        check_steps(time[first:], freq, where)
+    return card.record(s.id), time, freq, step_ordinals(time, card.freq)
+
+
+def _refuse(
+    problems: list[tuple[str, str]], total: int, label: str, panel: bool, skip_invalid: bool
+) -> None:
+    """DataError for the series that cannot be forecast, unless they are to be skipped."""
+    if not problems:
+        return
+    first = problems[0][1]
+    if not panel:
+        raise DataError(first)
+    n = len(problems)
+    if n == total:
+        raise DataError(
+            f"{label}: no series can be forecast"
+            + (f" ({n} cannot)" if n > 1 else "")
+            + f"; the first: {first}"
+        )
+    if not skip_invalid:
+        raise DataError(
+            f"{label}: {n} of {total} series cannot be forecast; the first: {first}; pass "
+            f"--skip-invalid to forecast the other {total - n}"
+        )
 
 
 def test_origins(prep: Prepared, horizon: int, min_look_back: int) -> tuple[np.ndarray, ...]:
@@ -283,11 +401,12 @@ def read_future(
 __all__ = [
     "Prepared",
     "Source",
-    "check_fingerprint",
+    "fingerprint_problems",
     "prepare",
     "read_csv",
     "read_data",
     "read_future",
+    "skipped_warning",
     "test_origins",
     "windows_at",
 ]

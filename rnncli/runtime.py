@@ -24,6 +24,11 @@ def set_verbose(verbose: bool) -> None:
     _VERBOSE = verbose
 
 
+def verbose() -> bool:
+    """Whether `rnncli --verbose` was given."""
+    return _VERBOSE
+
+
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """Send file descriptor 2 to /dev/null for the duration (C++ code writes there directly)."""

@@ -17,9 +17,25 @@ import numpy as np
 from rnncli import modeldir, scoring
 from rnncli.batches import Windows
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
-from rnncli.config import REFIT_EPOCHS, RunConfig, TrainSpec, auto_batch_size, build_config
+from rnncli.config import (
+    REFIT_EPOCHS,
+    RunConfig,
+    TrainSpec,
+    WindowSpec,
+    auto_batch_size,
+    build_config,
+)
 from rnncli.data import Panel, format_time, load_panel, series_digest
-from rnncli.dataset import TEST, TRAIN, VAL, Dataset, build, load_npz, spec_dict
+from rnncli.dataset import (
+    PANEL_SERIES,
+    TEST,
+    TRAIN,
+    VAL,
+    Dataset,
+    build,
+    load_npz,
+    spec_dict,
+)
 from rnncli.engine.ensemble import member_prefix
 from rnncli.errors import TrainingError
 from rnncli.fitting import FitResult, Interrupted, Loop, Part, ProgressHook, compile_model, fit
@@ -89,8 +105,12 @@ def load_training_data(
             f"(lag {ds.spec.difference}) instead of deseasonalising"
             + (", no refit" if run.train.refit is None else "")
         )
-    for skipped in ds.skipped:
-        note(f"Warning: skipped series {skipped}: too short for look-back + horizon")
+    if ds.skipped:  # one line, however many (--skip-short)
+        listed = ", ".join(ds.skipped[:5]) + (", …" if len(ds.skipped) > 5 else "")
+        note(
+            f"Warning: skipped {len(ds.skipped)} series too short for look-back + horizon "
+            f"(--skip-short): {listed}"
+        )
     assert ds.spec is not None
     return panel, ds, spec_dict(panel, ds), dataclasses.replace(run, window=ds.spec)
 
@@ -103,6 +123,51 @@ def check_times(panel: Panel) -> None:
     for s in panel.series:
         where = f"{panel.source}: series '{s.id}'" if panel.columns.id_col else panel.source
         check_series(s.time, panel.freq, where, "the data's")
+
+
+def decisions(ds: Dataset, given: WindowSpec) -> list[str]:
+    """Lines for stderr: what the automatic rules decided, and each part left without windows
+    (a warning naming the option to change)."""
+    w = ds.spec
+    assert w is not None and w.look_back is not None  # build decides them
+    out = []
+    if given.look_back is None:
+        out.append(
+            f"look-back {w.look_back}: 1.25 x the longer of horizon {w.horizon} and season "
+            f"{w.season or 1} (set --look-back)"
+        )
+    padded = int((ds.origin < w.look_back).sum())  # a window has `origin` steps before it
+    if padded:
+        shortest = min(len(o) for o in ds.orig)
+        which = "the shortest series has" if len(ds.orig) > 1 else "the series has"
+        out.append(
+            f"padded: {padded} of {len(ds.origin)} windows have fewer than {w.look_back} real "
+            f"steps (masked; {which} {shortest}; --min-look-back {w.min_look_back})"
+        )
+    counts, n_series = ds.counts(), len(ds.series_ids)
+    if counts["val"] == 0:
+        why = (
+            "--val-size 0"
+            if given.val_size == 0
+            else f"the series are too short to hold out {w.horizon} steps beside a training "
+            f"window; set --val-size"
+        )
+        out.append(
+            f"Warning: no validation windows ({why}): early stopping watches the training loss"
+        )
+    if counts["test"] == 0 and given.test_size != 0:
+        if given.test_size is None and n_series >= PANEL_SERIES:
+            out.append(
+                f"no test part: a panel of {n_series} series is scored on its "
+                f"{counts['val']} validation windows (set --test-size to hold out a test part)"
+            )
+        else:
+            scored = "the validation part is scored instead" if counts["val"] else "no scores"
+            out.append(
+                "Warning: no test windows (the series are too short for a test part beside "
+                f"the training and validation parts): {scored}; set --test-size"
+            )
+    return out
 
 
 def _arrays(windows: Windows, idx: np.ndarray, normalize: str) -> tuple[Any, np.ndarray, Any]:
@@ -244,6 +309,7 @@ def train(
     from rnncli.network import build_model, slow_path_reasons
 
     modeldir.check_target(out, force, note)
+    given = run.window  # before the automatic values are decided
     panel, ds, spec, run = load_training_data(source, label, run, note)
     w, m, t = run.window, run.model, run.train
     look_back = w.look_back
@@ -253,6 +319,8 @@ def train(
         f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
         f"(look-back {look_back}, horizon {w.horizon})"
     )
+    for line in decisions(ds, given):
+        note(line)
     device = runtime.select_device(t.device)
     note(f"device: {device}")
     plan = distribute.plan(t.distribute, t.xla, device)  # before any TensorFlow op runs
@@ -294,8 +362,6 @@ def train(
 
     train_data = inputs(train_idx)
     val = inputs(val_idx) if len(val_idx) else None
-    if val is None:
-        note("Warning: no validation windows: early stopping watches the training loss")
     x_check, _y, mask_check = _arrays(
         windows, parity_pick(val_idx if len(val_idx) else train_idx), w.normalize
     )

@@ -343,11 +343,12 @@ def test_panel_short_series_is_padded_and_too_short_is_an_error(panel) -> None:
 
 
 @pytest.mark.tf
-def test_panel_unknown_series(panel) -> None:
+def test_panel_unknown_series_is_forecast_as_new(panel) -> None:
     frame = pd.read_csv(PANEL)
     frame.loc[frame["series_id"] == "CEU4422000001", "series_id"] = "NEW"
-    with pytest.raises(DataError, match="series 'NEW' is unknown to the model"):
-        predicting.predict(panel.path, io.StringIO(frame.to_csv(index=False)), "p")
+    fc = predicting.predict(panel.path, io.StringIO(frame.to_csv(index=False)), "p")
+    assert fc.notes[0].startswith("1 of 6 series new to the model (first: NEW)")
+    assert np.isfinite(fc.table[fc.table["series_id"] == "NEW"]["value"]).all()
 
 
 # ---- a model with features, padded at the front (pad=pre) --------------------------------------

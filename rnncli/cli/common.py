@@ -155,6 +155,15 @@ def open_data(data: str) -> tuple[Any, str]:
     return sys.stdin, "<stdin>"
 
 
+def list_skipped(skipped: tuple[tuple[str, str], ...], verbose: bool) -> None:
+    """With --verbose, the series --skip-invalid left out: one line each, with the reason."""
+    from rnncli import runtime
+
+    if verbose or runtime.verbose():
+        for sid, why in skipped:
+            console.note(f"skipped {sid}: {why}")
+
+
 def main() -> None:
     """Console-script entry point: the app, then stdout flushed under the same error mapping
     (a full device or a closed pipe shows when the last buffered bytes are written)."""

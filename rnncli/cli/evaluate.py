@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from rnncli.cli import render as console
-from rnncli.cli.common import app, handle_errors, open_data
+from rnncli.cli.common import app, handle_errors, list_skipped, open_data
 from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
     FORECAST_PANEL,
@@ -18,8 +18,10 @@ from rnncli.cli.options import (
     EngineOpt,
     Format,
     FormatOpt,
+    ListSkipped,
     ModelDir,
     PlotSeriesOpt,
+    SkipInvalid,
 )
 
 
@@ -68,6 +70,8 @@ def evaluate(
     ] = None,
     series: PlotSeriesOpt = None,
     engine: EngineOpt = Engine.numpy,
+    skip_invalid: SkipInvalid = False,
+    verbose: ListSkipped = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Score a model on its held-out test part, beside naive and seasonal-naive forecasts."""
@@ -84,7 +88,13 @@ def evaluate(
         backtest=backtest,
         engine=engine.value,
         note=console.note,
+        skip_invalid=skip_invalid,
     )
+    for line in report.warnings:
+        console.warn(line)
+    list_skipped(report.prep.skipped, verbose)
+    for line in report.notes:
+        console.note(line)
     targets = list(model.card.columns.targets)
     if plot is not None:
         from rnncli import plotting

@@ -481,3 +481,23 @@ PlotSeriesOpt = Annotated[
         rich_help_panel=OUTPUT_PANEL,
     ),
 ]
+
+SkipInvalid = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="Leave out the series that cannot be forecast (too short, a gap in the last "
+        "look-back) and forecast the rest; one stderr line counts them [default: such a "
+        "series fails the run].",
+        rich_help_panel=FORECAST_PANEL,
+    ),
+]
+ListSkipped = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="List the ids of the series --skip-invalid left out, with the reason for each.",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]

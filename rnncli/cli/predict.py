@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rnncli.cli import render as console
-from rnncli.cli.common import app, handle_errors, open_data, write_stdout
+from rnncli.cli.common import app, handle_errors, list_skipped, open_data, write_stdout
 from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
     FORECAST_PANEL,
@@ -18,8 +18,10 @@ from rnncli.cli.options import (
     Engine,
     EngineOpt,
     Format,
+    ListSkipped,
     ModelDir,
     PlotSeriesOpt,
+    SkipInvalid,
 )
 
 
@@ -111,6 +113,8 @@ def predict(
     ] = None,
     series: PlotSeriesOpt = None,
     engine: EngineOpt = Engine.numpy,
+    skip_invalid: SkipInvalid = False,
+    verbose: ListSkipped = False,
     fmt: Annotated[
         Format | None,
         typer.Option(
@@ -146,9 +150,11 @@ def predict(
         future_label=str(future) if future is not None else "--future",
         engine=engine.value,
         note=console.note,
+        skip_invalid=skip_invalid,
     )
     for line in fc.warnings:
         console.warn(line)
+    list_skipped(fc.skipped, verbose)
     for line in fc.notes:
         console.note(line)
     if plot is not None:
