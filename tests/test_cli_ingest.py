@@ -201,7 +201,10 @@ def test_stdin(tmp_path: Path) -> None:
 def test_panel_with_skip_short_and_padding() -> None:
     result = ingest(PANEL, "--id-col", "series_id", *pinned(300), "--skip-short", "-f", "json")
     ok(result)
-    assert "Warning: skipped series CEU2023800101 (225 steps)" in result.stderr
+    assert (
+        "Warning: skipped 1 series too short for look-back + horizon (--skip-short): "
+        "CEU2023800101 (225 steps)" in result.stderr.splitlines()
+    )
     assert "series: 6 (by series_id)" in result.stderr
     assert json.loads(result.stdout)["series"] == 5
     result = ingest(
