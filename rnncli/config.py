@@ -306,6 +306,24 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
+PATH_KEYS = ("data", "out")  # a config file's DATA and --out (train): paths, not options
+
+
+def split_paths(options: dict[str, Any], base: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The options without `PATH_KEYS`, and those as paths resolved against `base` (the
+    config file's folder, so a run file works from any working directory)."""
+    rest = {k: v for k, v in options.items() if k not in PATH_KEYS}
+    paths = {}
+    for key in PATH_KEYS:
+        if key not in options:
+            continue
+        value = options[key]
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"option '{key}' must be a path, got {value!r}")
+        paths[key] = value if value == "-" else str((base / value).resolve())
+    return rest, paths
+
+
 def merge(file_options: dict[str, Any], flag_options: dict[str, Any]) -> RunConfig:
     """Flags that were given (not None) override the file; the rest keep defaults."""
     merged = dict(file_options)
@@ -313,8 +331,9 @@ def merge(file_options: dict[str, Any], flag_options: dict[str, Any]) -> RunConf
     return build_config(merged)
 
 
-def dump_yaml(config: RunConfig) -> str:
-    return yaml.safe_dump(config.to_flat(), sort_keys=False)
+def dump_yaml(config: RunConfig, paths: dict[str, str] | None = None) -> str:
+    """The config as YAML that `--config` reads back; `paths` (data, out) first."""
+    return yaml.safe_dump({**(paths or {}), **config.to_flat()}, sort_keys=False)
 
 
 def replace(config: RunConfig, **changes: Any) -> RunConfig:

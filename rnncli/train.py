@@ -25,7 +25,7 @@ from rnncli.config import (
     auto_batch_size,
     build_config,
 )
-from rnncli.data import Panel, format_time, load_panel, series_digest
+from rnncli.data import Panel, format_time, load_panel, pick_columns, read_table, series_digest
 from rnncli.dataset import (
     PANEL_SERIES,
     TEST,
@@ -113,6 +113,16 @@ def load_training_data(
         )
     assert ds.spec is not None
     return panel, ds, spec_dict(panel, ds), dataclasses.replace(run, window=ds.spec)
+
+
+def pin_columns(run: RunConfig, data: str) -> RunConfig:
+    """`run` with the columns detected in `data` written out (time, targets, id), as train
+    would pick them: for --print-config, so the printed run reads the file the same way."""
+    columns, _notes = pick_columns(read_table(data, data), run.data, data)
+    pinned = dataclasses.replace(
+        run.data, time_col=columns.time_col, target=columns.targets, id_col=columns.id_col
+    )
+    return dataclasses.replace(run, data=pinned)
 
 
 def check_times(panel: Panel) -> None:

@@ -233,3 +233,84 @@ def test_parquet_without_pyarrow_says_how_to_install_it(
         assert "pip install 'rnncli[parquet]'" in lines[-1]
         assert sum(line.startswith("Error") for line in lines) == 1
     assert not (tmp_path / "fc.parquet").exists()
+
+
+# ---- the run file: data and out in --config, the detected columns pinned -------------------
+
+
+def test_print_config_pins_the_detected_columns(tmp_path: Path) -> None:
+    frame = pd.read_csv(PANEL).rename(columns={"series_id": "unique_id", "date": "ds"})
+    long = tmp_path / "long.csv"
+    frame.rename(columns={"value": "y"}).to_csv(long, index=False)
+    result = invoke("train", long, "--horizon", "6", "--print-config")
+    ok(result)
+    printed = yaml.safe_load(result.stdout)
+    assert printed["data"] == str(long.resolve())
+    assert (printed["time_col"], printed["target"], printed["id_col"]) == ("ds", ["y"], "unique_id")
+    assert printed["horizon"] == 6
+    # printed, saved and read back: the same run
+    run = tmp_path / "run.yaml"
+    run.write_text(result.stdout)
+    again = invoke("train", "--config", run, "--print-config")
+    ok(again)
+    assert yaml.safe_load(again.stdout) == printed
+
+
+def test_config_paths_are_relative_to_the_file(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "runs").mkdir()
+    run = tmp_path / "runs" / "run.yaml"
+    run.write_text("data: ../air.csv\nout: ../models/air\nhorizon: 3\n")
+    pd.read_csv(AIR).to_csv(tmp_path / "air.csv", index=False)
+    monkeypatch.chdir(tmp_path / "runs")
+    result = invoke("train", "--config", run.name, "--print-config")
+    ok(result)
+    printed = yaml.safe_load(result.stdout)
+    assert printed["data"] == str((tmp_path / "air.csv").resolve())
+    assert printed["out"] == str((tmp_path / "models" / "air").resolve())
+    assert printed["time_col"] == "month" and printed["target"] == ["passengers"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("data: 3\n", "option 'data' must be a path, got 3"),
+        ("data: [a.csv]\n", "option 'data' must be a path"),
+        ("out: ''\n", "option 'out' must be a path"),
+        ("horizon: 3\n", "DATA is required"),
+    ],
+)
+def test_config_path_errors(tmp_path: Path, text: str, words: str) -> None:
+    run = tmp_path / "run.yaml"
+    run.write_text(text)
+    result = invoke("train", "--config", run)
+    assert result.exit_code in (1, 2), result.stderr
+    assert "Traceback" not in result.stderr
+    assert words in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.yaml"]
+
+
+@pytest.mark.tf
+def test_train_config_alone_repeats_a_run(tmp_path: Path, monkeypatch) -> None:
+    pd.read_csv(AIR).to_csv(tmp_path / "air.csv", index=False)
+    first = invoke("train", tmp_path / "air.csv", "--out", tmp_path / "m1", *TINY, "--print-config")
+    ok(first)
+    run = tmp_path / "run.yaml"
+    run.write_text(first.stdout)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    ok(invoke("train", "--config", run, "--quiet"))
+    assert (tmp_path / "m1" / "rnncli.yaml").exists()
+    assert list(elsewhere.iterdir()) == []
+    card = yaml.safe_load((tmp_path / "m1" / "rnncli.yaml").read_text())
+    assert card["data"]["columns"]["time_col"] == "month"
+    ok(invoke("train", "--config", run, "--out", tmp_path / "m2", "--quiet"))  # flags win
+    import numpy as np
+
+    with (
+        np.load(tmp_path / "m1" / "weights.npz") as a,
+        np.load(tmp_path / "m2" / "weights.npz") as b,
+    ):
+        assert sorted(a) == sorted(b)
+        for name in a:  # the same run, the same seed: the same weights
+            np.testing.assert_array_equal(a[name], b[name])

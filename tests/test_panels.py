@@ -240,8 +240,8 @@ def test_skip_invalid_forecasts_the_rest(panel_model: Path, tmp_path: Path) -> N
     assert not any(sid in result.stderr for sid in (ids[2], ids[4]))
     verbose = invoke("predict", panel_model, data, "--skip-invalid", "--verbose")
     assert verbose.stdout == result.stdout
-    listed = [line for line in verbose.stderr.splitlines() if line.startswith("skipped ")]
-    assert [line.split(":")[0] for line in listed] == [f"skipped {s}" for s in ids[1:3] + ids[4:5]]
+    listed = [line for line in verbose.stderr.splitlines() if line.startswith("skipped: ")]
+    assert [line.split("'")[1] for line in listed] == ids[1:3] + ids[4:5]
     assert "a gap in time" in listed[2]
     # the kept series are forecast as they are without the broken ones
     kept = frame[~frame["series_id"].isin(skipped)]

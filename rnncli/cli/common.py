@@ -138,12 +138,15 @@ def _value(v: Any) -> Any:
     return v
 
 
-def make_config(config_file: Path | None, flags: dict[str, Any]) -> Any:
-    """The effective RunConfig: YAML file (if any), then the flags that were given."""
+def make_config(config_file: Path | None, flags: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """The effective RunConfig: YAML file (if any), then the flags that were given; and the
+    file's `data` and `out` paths (resolved against its folder)."""
     from rnncli import config as cfg
 
     file_options = cfg.load_yaml(config_file) if config_file is not None else {}
-    return cfg.merge(file_options, {k: _value(v) for k, v in flags.items()})
+    base = config_file.parent if config_file is not None else Path()
+    file_options, paths = cfg.split_paths(file_options, base)
+    return cfg.merge(file_options, {k: _value(v) for k, v in flags.items()}), paths
 
 
 def open_data(data: str) -> tuple[Any, str]:
@@ -160,8 +163,8 @@ def list_skipped(skipped: tuple[tuple[str, str], ...], verbose: bool) -> None:
     from rnncli import runtime
 
     if verbose or runtime.verbose():
-        for sid, why in skipped:
-            console.note(f"skipped {sid}: {why}")
+        for _sid, why in skipped:  # each reason names its series
+            console.note(f"skipped: {why}")
 
 
 def main() -> None:

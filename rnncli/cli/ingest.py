@@ -110,7 +110,7 @@ def ingest(
     flags = dict(locals())
     for key in ("data", "out", "config", "fmt"):
         flags.pop(key)
-    run = make_config(config, flags)
+    run, _paths = make_config(config, flags)  # a run file's data and out are train's
     from rnncli.tables import output_kind
     from rnncli.train import load_training_data
 

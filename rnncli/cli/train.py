@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from rnncli.cli import render as console
-from rnncli.cli.common import app, handle_errors, make_config, open_data
+from rnncli.cli.common import app, handle_errors, make_config, open_data, write_stdout
 from rnncli.cli.helpformat import HelpCommand, examples
 from rnncli.cli.options import (
     OUTPUT_PANEL,
@@ -149,19 +148,33 @@ def train(
     flags = dict(locals())
     for key in ("data", "out", "force", "config", "print_config", "quiet", "fmt"):
         flags.pop(key)
-    run = make_config(config, flags)
+    run, paths = make_config(config, flags)
+    data = data if data is not None else paths.get("data")
+    if out is None and "out" in paths:
+        out = Path(paths["out"])
     if print_config:
         from rnncli.config import dump_yaml
+        from rnncli.train import pin_columns
 
-        sys.stdout.write(dump_yaml(run))
+        pinned = {}
+        if data is not None:
+            pinned["data"] = data if data == "-" else str(Path(data).resolve())
+            if data != "-" and not data.endswith(".npz"):  # the detected columns, written out
+                run = pin_columns(run, data)
+        if out is not None:
+            pinned["out"] = str(out.resolve())
+        write_stdout(lambda stream: stream.write(dump_yaml(run, pinned)))
         return
     if data is None:
-        raise typer.BadParameter("DATA is required (a CSV file, - for stdin, or an .npz)")
+        raise typer.BadParameter(
+            "DATA is required (a CSV or Parquet file, - for stdin, or an .npz), on the command "
+            "line or as 'data:' in --config"
+        )
     from rnncli.train import train as train_model
 
     source, label = open_data(data)
     if out is None:
-        out = Path("models") / Path(label if data != "-" else "stdin").stem
+        out = Path("models") / Path(label if data != "-" else "stdin").stem.removesuffix(".csv")
         console.note(f"model directory: {out} (set --out to choose)")
     say = (lambda _msg: None) if quiet else console.note
     progress = console.EpochProgress(run.train.epochs, quiet=quiet)
