@@ -314,3 +314,24 @@ def test_train_config_alone_repeats_a_run(tmp_path: Path, monkeypatch) -> None:
         assert sorted(a) == sorted(b)
         for name in a:  # the same run, the same seed: the same weights
             np.testing.assert_array_equal(a[name], b[name])
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("name", ["air.csv.gz", "air.parquet", "air.tsv"])
+def test_every_command_reads_what_train_reads(air_model: Path, tmp_path: Path, name: str) -> None:
+    frame = pd.read_csv(AIR)
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(frame.to_csv(index=False).encode()))
+    elif name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, sep="\t", index=False)
+    expected = invoke("predict", air_model, AIR)
+    ok(expected)
+    got = invoke("predict", air_model, path)
+    ok(got)
+    assert got.stdout == expected.stdout
+    scored = invoke("evaluate", air_model, path, "--format", "json")
+    ok(scored)
+    assert scored.stdout == invoke("evaluate", air_model, AIR, "--format", "json").stdout
