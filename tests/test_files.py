@@ -335,3 +335,15 @@ def test_every_command_reads_what_train_reads(air_model: Path, tmp_path: Path, n
     scored = invoke("evaluate", air_model, path, "--format", "json")
     ok(scored)
     assert scored.stdout == invoke("evaluate", air_model, AIR, "--format", "json").stdout
+
+
+def test_a_series_too_short_for_a_frequency_is_left_to_skip_short(tmp_path: Path) -> None:
+    frame = pd.read_csv(PANEL)
+    tiny = pd.DataFrame({"series_id": "TINY", "date": ["2019-08-01", "2019-09-01"], "value": 1.0})
+    path = tmp_path / "panel.csv"
+    pd.concat([frame, tiny]).to_csv(path, index=False)
+    got = windows_json(str(path), "--id-col", "series_id", "--horizon", "3", "--skip-short")
+    assert got["series"] == frame["series_id"].nunique()
+    result = invoke("ingest", path, "--id-col", "series_id", "--horizon", "3")
+    assert result.exit_code == 1
+    assert "series 'TINY' has 2 time steps" in result.stderr
