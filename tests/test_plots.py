@@ -122,3 +122,13 @@ def test_evaluate_plot_zooms_on_the_test_part(panel_model: Path, tmp_path: Path)
     faded = [ln for ln in lines[1:-2]]
     assert len(faded) == min(n_origins, 20)
     assert all(ln.get_alpha() < 1 for ln in faded)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_series_without_plot_is_a_usage_error(command: str, tmp_path: Path) -> None:
+    args = [command, str(tmp_path / "model"), *([str(AIR)] if command == "predict" else [])]
+    result = runner.invoke(app, [*args, "--series", "A"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--series': it chooses what --plot draws; add --plot FILE.png"
+    )

@@ -75,6 +75,10 @@ def evaluate(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Score a model on its held-out test part, beside naive and seasonal-naive forecasts."""
+    if series and plot is None:
+        raise typer.BadParameter(
+            "it chooses what --plot draws; add --plot FILE.png", param_hint="'--series'"
+        )
     from rnncli import evaluate as core
     from rnncli import modeldir
 

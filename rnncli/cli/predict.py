@@ -137,6 +137,10 @@ def predict(
 
     from rnncli import predict as library
 
+    if series and plot is None:
+        raise typer.BadParameter(
+            "it chooses what --plot draws; add --plot FILE.png", param_hint="'--series'"
+        )
     levels = _levels(intervals)
     kind = library.output_kind(output, fmt.value if fmt else None) if output else None
     source, label = open_data(data)
