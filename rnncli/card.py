@@ -269,7 +269,9 @@ class _Reader:
             raise self.fail(f"'{where}.{key}'", "must be a list of names")
         return tuple(items)
 
-    def floats(self, data: Any, key: str, where: str, n: int) -> tuple[float, ...]:
+    def floats(
+        self, data: Any, key: str, where: str, n: int, positive: bool = False
+    ) -> tuple[float, ...]:
         items = self.get(data, key, list, where)
         try:
             values = tuple(float(v) for v in items)
@@ -277,6 +279,8 @@ class _Reader:
             raise self.fail(f"'{where}.{key}'", "must be a list of numbers") from None
         if len(values) != n or not all(np.isfinite(values)):
             raise self.fail(f"'{where}.{key}'", f"must hold {n} finite numbers")
+        if positive and not all(v > 0 for v in values):  # a scale divides
+            raise self.fail(f"'{where}.{key}'", f"must hold {n} numbers greater than 0")
         return values
 
 
@@ -363,7 +367,7 @@ def _series_v2(
                 sizes[1],
                 sizes[2],
                 r.floats(item, "center", where, n_inputs),
-                r.floats(item, "scale", where, n_inputs),
+                r.floats(item, "scale", where, n_inputs, positive=True),
                 fp.get("rows"),
                 fp.get("first"),
                 fp.get("last"),
@@ -403,7 +407,7 @@ def _series_v1(
                 n[1],
                 n[2],
                 r.floats(row, "center", f"scaler.series.{sid}", n_inputs),
-                r.floats(row, "scale", f"scaler.series.{sid}", n_inputs),
+                r.floats(row, "scale", f"scaler.series.{sid}", n_inputs, positive=True),
                 fp.get("rows"),
                 fp.get("first"),
                 fp.get("last"),

@@ -341,6 +341,12 @@ def engine_kind(model: ModelDir, requested: str = "numpy", note: Any = None) -> 
     """The engine that will run: NumPy unless asked for Keras or the weights file is absent."""
     if requested not in ENGINES:
         raise ArtifactError(f"unknown engine {requested!r}; use one of: {', '.join(ENGINES)}")
+    recorded = model.card.engine.weights is not None  # rnncli 0.1 (schema 1) wrote none
+    if requested == "numpy" and recorded and not (model.path / WEIGHTS_FILE).is_file():
+        raise ArtifactError(
+            f"model directory {model.path} is incomplete (its card names {WEIGHTS_FILE}, "
+            f"which is missing); retrain it, or run its model.keras with --engine keras"
+        )
     if requested == "numpy" and (
         model.card.engine.network is None or not (model.path / WEIGHTS_FILE).is_file()
     ):
@@ -418,14 +424,18 @@ def load_keras(model: ModelDir, member: int = 0) -> keras.Model:
         from rnncli.network import disable_cudnn
 
         disable_cudnn(loaded)  # cuDNN takes only right-padded masks; not saved by Keras
-    expected = (card.look_back, len(card.columns.inputs))
-    with contextlib.suppress(AttributeError, IndexError, TypeError):
-        got = tuple(loaded.inputs[0].shape[1:])
-        if got != expected:
-            raise ArtifactError(
-                f"{file} takes windows of shape {got}, but the card says {expected}; "
-                f"the directory mixes two models: retrain it"
-            )
+    shapes = (
+        ("takes windows of shape", "inputs", (card.look_back, len(card.columns.inputs))),
+        ("forecasts blocks of shape", "outputs", (card.horizon, card.n_targets)),
+    )
+    for what, side, expected in shapes:
+        with contextlib.suppress(AttributeError, IndexError, TypeError):
+            got = tuple(getattr(loaded, side)[0].shape[1:])
+            if got != expected:
+                raise ArtifactError(
+                    f"{file} {what} {got}, but the card says {expected}; the directory mixes "
+                    f"two models: retrain it"
+                )
     return loaded
 
 

@@ -517,13 +517,17 @@ def test_numpy_and_keras_engines_forecast_the_same(air_model: Path, panel_model:
         pd.testing.assert_frame_equal(fast.table, keras.table, rtol=1e-5)
 
 
-def test_a_model_without_weights_file_falls_back_to_keras(air_model: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "old"
+@pytest.mark.tf
+def test_a_model_missing_its_weights_file(air_model: Path, tmp_path: Path) -> None:
+    """The card names weights.npz: without it the directory is incomplete (only a card of
+    rnncli 0.1, which names none, falls back to Keras: test_artifacts)."""
+    copy = tmp_path / "incomplete"
     shutil.copytree(air_model, copy)
     (copy / "weights.npz").unlink()
-    result = cli(copy, AIR)
-    ok(result)
-    assert "has no weights.npz (an older model): running it with Keras" in result.stderr
+    line = one_error(cli(copy, AIR))
+    assert "incomplete (its card names weights.npz, which is missing)" in line
+    assert "--engine keras" in line
+    ok(cli(copy, AIR, "--engine", "keras"))
 
 
 def test_closed_pipe_is_exit_141_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,7 +53,7 @@ def handle_errors(func: Any) -> Any:
                 raise
             raise typer.Exit(_broken_pipe()) from exc
         except OSError as exc:
-            _fail(exc, describe_os_error(exc, "stdout" if _stdout_fails() else None), 1)
+            _fail(exc, describe_os_error(exc), 1)
         except MemoryError as exc:
             _fail(exc, "out of memory; use a smaller model (--units, --look-back) or less data", 1)
         except KeyboardInterrupt:
@@ -70,15 +70,6 @@ def _fail(exc: BaseException, message: str, code: int) -> NoReturn:
         raise exc
     console.err().print(f"Error: {message}", markup=False, highlight=False)
     raise typer.Exit(code) from None
-
-
-def _stdout_fails() -> bool:
-    """Whether stdout refuses its buffered bytes (then an error without a file name was it)."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        return True
-    return False
 
 
 def _show_warning(
@@ -199,5 +190,6 @@ def main() -> None:
 
 def write_stdout(render: Any) -> None:
     """Write to stdout and flush, so that a failed write is reported by `handle_errors`."""
-    render(sys.stdout)
-    sys.stdout.flush()
+    stream = console.Stdout()
+    render(stream)
+    stream.flush()

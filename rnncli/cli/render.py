@@ -36,8 +36,37 @@ def _console(stream: Any) -> Console:
     )
 
 
+class Stdout:
+    """sys.stdout as the writers see it: an OSError it raises names "stdout" (the one OS
+    error mapping, `cli.common.handle_errors`, then says where the write failed)."""
+
+    def __init__(self) -> None:
+        self.stream = sys.stdout
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            exc.filename = exc.filename or "stdout"
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            exc.filename = exc.filename or "stdout"
+            raise
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, ...
+        return getattr(self.stream, name)
+
+
 def out() -> Console:
-    return _console(sys.stdout)
+    return _console(Stdout())
 
 
 def err() -> Console:
@@ -126,7 +155,7 @@ def write_rows(
 
     JSON and CSV keep every digit; the table rounds each column to one number of decimals.
     """
-    stream = stream if stream is not None else sys.stdout
+    stream = stream if stream is not None else Stdout()
     cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
     if fmt == "json":
         json.dump([{k: _plain(r.get(k)) for k in cols} for r in rows], stream, indent=2)
@@ -185,7 +214,7 @@ def _table(
 
 
 def write_json(data: Any, stream: Any = None) -> None:
-    stream = stream if stream is not None else sys.stdout
+    stream = stream if stream is not None else Stdout()
     json.dump(data, stream, indent=2, default=_plain)
     stream.write("\n")
 

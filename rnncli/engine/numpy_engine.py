@@ -420,6 +420,9 @@ def load_weights(path: str | PathLike[str]) -> dict[str, np.ndarray]:
     """All arrays of a weights file; ArtifactError (one line, naming it) if it cannot be read."""
     try:
         with open(path, "rb") as fh:  # ours to close, also when np.load fails half-way
+            if fh.read(4) != b"PK\x03\x04":  # an .npz is a zip archive
+                raise ValueError("not an .npz archive")
+            fh.seek(0)
             data = np.load(fh, allow_pickle=False)
             if not isinstance(data, np.lib.npyio.NpzFile):
                 raise ValueError("not an .npz archive")

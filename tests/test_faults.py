@@ -1,0 +1,187 @@
+"""Faults: kill -9 and Ctrl-C (SIGINT) during `train --force` and `predict --output`.
+
+Every trial checks what the README promises: the previous model still loads and forecasts
+exactly as before, the previous forecast file is whole (old or new, never a part), and an
+interrupted training run is saved beside the model, never over it. The crash between the two
+renames of the fallback swap (file systems without RENAME_EXCHANGE) is reached with the test
+hook `RNNCLI_TEST_SWAP=crash-between-renames` (`rnncli.modeldir.TEST_SWAP_HOOK`), which
+makes the process SIGKILL itself right there. Tiny models, few epochs; the processes are real
+(`python -m rnncli`), since signals and SIGKILL cannot be tried in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rnncli import modeldir
+
+pytestmark = pytest.mark.tf
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+AIR = str(SAMPLE / "airpassengers.csv")
+TRAIN = ["train", AIR, "--units", "2", "--ensemble", "1", "--patience", "0", "--force"]
+
+
+def rnncli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "rnncli", *args]
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, NO_COLOR="1", CUDA_VISIBLE_DEVICES="-1", TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("RNNCLI_DEBUG", None)
+    env.update(extra)
+    return env
+
+
+def forecast(model: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        rnncli("predict", str(model), AIR, "--steps", "3", "-f", "csv"),
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=120,
+    )
+
+
+def start_training(out: Path, epochs: int = 2000, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        rnncli(*TRAIN, "--out", str(out), "--epochs", str(epochs)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(**env),
+    )
+
+
+def wait_for_epoch(proc: subprocess.Popen[str], epoch: int) -> list[str]:
+    """Read stderr until the progress line of `epoch`; the lines read so far."""
+    assert proc.stderr is not None
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.startswith(f"epoch {epoch}/"):
+            return seen
+    pytest.fail(f"no epoch {epoch} progress line: {''.join(seen)}")
+
+
+@pytest.fixture
+def previous(air_model: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A copy of the shared tiny model and its forecast, before anything is tried on it."""
+    model = tmp_path / "m"
+    shutil.copytree(air_model, model)
+    before = forecast(model)
+    assert before.returncode == 0, before.stderr
+    return model, before.stdout
+
+
+def hidden(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize("epoch", [1, 3])
+def test_kill_9_during_training_keeps_the_previous_model(
+    previous: tuple[Path, str], epoch: int
+) -> None:
+    model, before = previous
+    proc = start_training(model)
+    wait_for_epoch(proc, epoch)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    after = forecast(model)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == before
+    assert not (model.parent / (model.name + ".interrupted")).exists()
+
+
+def test_ctrl_c_during_train_force_saves_beside_the_previous_model(
+    previous: tuple[Path, str],
+) -> None:
+    model, before = previous
+    proc = start_training(model)
+    wait_for_epoch(proc, 3)
+    proc.send_signal(signal.SIGINT)
+    _out, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, rest
+    beside = model.parent / (model.name + ".interrupted")
+    errors = [line for line in rest.splitlines() if line.startswith("Error: ")]
+    assert errors == [
+        f"Error: training interrupted; {model} is unchanged; the best model so far was saved "
+        f"to {beside} (marked interrupted): move it to {model} to use it"
+    ], rest
+    assert "Traceback" not in rest
+    assert forecast(model).stdout == before  # the previous model, untouched
+    card = modeldir.load(beside).card
+    assert card.fit.interrupted and card.fit.epochs_run >= 3
+    assert forecast(beside).returncode == 0
+    assert hidden(model.parent) == []
+
+
+def test_crash_between_the_two_renames_then_load_recovers(previous: tuple[Path, str]) -> None:
+    """The fallback swap renames the model aside, then the new one in: SIGKILL in between
+    leaves no model at its path; the next command puts the previous one back, with a note."""
+    model, before = previous
+    proc = start_training(model, epochs=2, RNNCLI_TEST_SWAP="crash-between-renames")
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert not model.exists()
+    assert len(hidden(model.parent)) == 2  # .m.old-PID (previous), .m.tmp-PID (new, unswapped)
+    after = forecast(model)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == before
+    assert f"recovered {model} from .m.old-{proc.pid}" in after.stderr
+    assert hidden(model.parent) == []
+
+
+def test_the_two_rename_swap_replaces_the_model(previous: tuple[Path, str]) -> None:
+    """Without the crash, the fallback path (forced by the hook) leaves one new model."""
+    model, _before = previous
+    proc = start_training(model, epochs=2, RNNCLI_TEST_SWAP="rename")
+    _out, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 0, rest
+    assert modeldir.load(model).card.fit.epochs_run == 2
+    assert hidden(model.parent) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "sigint"])
+def test_interrupted_predict_leaves_the_previous_forecast_whole(
+    previous: tuple[Path, str], tmp_path: Path, sig: signal.Signals
+) -> None:
+    """predict --output, stopped at several points: the file is the old forecast or the whole
+    new one, and no temporary file is left beside it."""
+    model, _before = previous
+    out = tmp_path / "fc" / "forecast.csv"
+    out.parent.mkdir()
+    out.write_text("old forecast\n")
+    whole = forecast(model).stdout
+    seen = set()
+    for delay in (0.15, 0.3, 0.5, 0.7, 1.0):
+        proc = subprocess.Popen(
+            rnncli("predict", str(model), AIR, "--steps", "3", "--output", str(out)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(),
+        )
+        time.sleep(delay)
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err
+        # done, or Ctrl-C (130; -SIGINT while Python starts), or killed
+        assert proc.returncode in (0, 130, -signal.SIGINT, -signal.SIGKILL), err
+        text = out.read_text()
+        assert text in ("old forecast\n", whole)
+        seen.add(text)
+        assert sorted(p.name for p in out.parent.iterdir()) == ["forecast.csv"]
+    assert seen  # at least the old file, and every state seen was whole
