@@ -287,8 +287,9 @@ def tiny_model():
     from rnncli.runtime import tensorflow
 
     tensorflow()
-    inputs = keras.Input((12, 1))  # the air model's card: look-back 12, one input
-    outputs = keras.layers.Dense(1, name="head")(keras.layers.Flatten()(inputs))
+    inputs = keras.Input((12, 1))  # the air model's card: look-back 12, one input, horizon 3
+    head = keras.layers.Dense(3, name="head")(keras.layers.Flatten()(inputs))
+    outputs = keras.layers.Reshape((3, 1))(head)
     return keras.Model(inputs, outputs)
 
 
@@ -346,7 +347,7 @@ def test_save_writes_everything(tiny_model, tmp_path: Path) -> None:
     assert hidden(target.parent) == []
     loaded = artifacts.load(target)
     assert loaded.card.created == "first"
-    assert artifacts.load_keras(loaded).count_params() == tiny_model.count_params() == 13
+    assert artifacts.load_keras(loaded).count_params() == tiny_model.count_params() == 39
 
 
 @pytest.mark.tf

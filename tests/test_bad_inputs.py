@@ -683,11 +683,11 @@ CASES = [
         replace("calibration.json", b"{"),
     ),
     Case(
-        "calibration-malformed",
+        "calibration-not-an-object",
         (*PREDICT, "--intervals", "95"),
-        ("calibration.json is malformed",),
+        ("calibration.json is not a JSON object",),
         1,
-        replace("calibration.json", b"{}"),
+        replace("calibration.json", b"[1, 2]"),
     ),
     Case(
         "keras-garbage",
