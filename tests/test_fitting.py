@@ -128,3 +128,51 @@ def test_xla_runs_repeat_bit_for_bit_and_the_card_says_so(tmp_path: Path) -> Non
     engine = {k: yaml.safe_load((runs[k] / "rnncli.yaml").read_text())["engine"] for k in "ac"}
     assert engine["a"]["xla"] is True and engine["a"]["deterministic"] is False
     assert engine["c"]["xla"] is False and engine["c"]["deterministic"] is True
+
+
+@pytest.mark.tf
+def test_mirrored_on_a_cpu_trains_one_replica(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rnncli.cli import app
+
+    out = tmp_path / "m"
+    flags = ["--units", "3", "--epochs", "2", "--look-back", "12", "--ensemble", "2", "-q"]
+    result = CliRunner().invoke(
+        app, ["train", str(AIR), "--distribute", "mirrored", "--out", str(out), *flags]
+    )
+    assert result.exit_code == 0, result.stderr
+    meta = yaml.safe_load((out / "rnncli.yaml").read_text())
+    assert meta["train"]["distribute"] == "mirrored"
+    assert meta["engine"]["xla"] is False and meta["engine"]["deterministic"] is True
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (
+            ["--distribute", "multiworker"],
+            {},
+            "Error: --distribute multiworker needs the TF_CONFIG",
+        ),
+        (["--distribute", "multiworker"], {"TF_CONFIG": "{nope"}, "Error: TF_CONFIG is not a"),
+        (["--distribute", "mirrored", "--xla"], {}, "Error: --xla works only with --distribute"),
+    ],
+)
+def test_distribute_mistakes_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict, message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from rnncli.cli import app
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "m"
+    result = CliRunner().invoke(app, ["train", str(AIR), "--out", str(out), "-q", *args])
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+    assert not out.exists()
