@@ -28,9 +28,6 @@ class Cut:
     x: np.ndarray  # (n, look_back, n_inputs) float32, padded steps 0
     mask: np.ndarray | None  # (n, look_back) bool; None when no window is padded
     y: np.ndarray  # (n, horizon, n_targets) float32
-    # (n, horizon, n_known) float32: known-future inputs (the last n_known input columns) at
-    # the forecast steps; None without any
-    future: np.ndarray | None = None
 
 
 class Windows(Protocol):
@@ -65,7 +62,6 @@ class StridedWindows:
     horizon: int
     n_targets: int
     pad: Literal["pre", "post"] = "post"
-    n_known: int = 0  # the last n_known input columns are also inputs at the forecast steps
 
     @classmethod
     def from_series(
@@ -78,13 +74,12 @@ class StridedWindows:
         horizon: int,
         n_targets: int,
         pad: Literal["pre", "post"] = "post",
-        n_known: int = 0,
     ) -> StridedWindows:
         """From each series' scaled rows and each window's (series, origin)."""
         offsets = np.cumsum([0] + [len(s) for s in scaled])
         tail = np.zeros((look_back, scaled[0].shape[1]), np.float32)
         values = np.concatenate([*scaled, tail]).astype(np.float32, copy=False)
-        return cls(values, offsets, series, origin, look_back, horizon, n_targets, pad, n_known)
+        return cls(values, offsets, series, origin, look_back, horizon, n_targets, pad)
 
     @property
     def padded(self) -> bool:
@@ -117,8 +112,7 @@ class StridedWindows:
             out_mask = mask
         ahead = start[:, None] + np.arange(self.horizon)[None, :]
         y = self.values[ahead, : self.n_targets]
-        future = self.values[ahead, -self.n_known :] if self.n_known else None
-        return Cut(x, out_mask, y, future)
+        return Cut(x, out_mask, y)
 
 
 @dataclass(frozen=True)
@@ -128,7 +122,6 @@ class ArrayWindows:
     x: np.ndarray
     mask: np.ndarray | None
     y: np.ndarray
-    future: np.ndarray | None = None
 
     @property
     def padded(self) -> bool:
@@ -146,15 +139,13 @@ class ArrayWindows:
             np.asarray(self.x[idx], dtype=np.float32),
             None if self.mask is None else self.mask[idx],
             np.asarray(self.y[idx], dtype=np.float32),
-            None if self.future is None else np.asarray(self.future[idx], dtype=np.float32),
         )
 
 
 def model_batch(
     windows: Windows, idx: np.ndarray, normalize: str, masked: bool
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """The network's inputs ([values], then the mask when `masked`, then the known-future
-    block when the windows have one) and the level-normalised targets."""
+    """The network's inputs ([values] or [values, mask]) and level-normalised targets."""
     c = windows.cut(idx)
     n_targets = c.y.shape[-1]
     x, level = normalize_windows(c.x, c.mask, n_targets, normalize)
@@ -164,8 +155,6 @@ def model_batch(
             inputs.append(np.ones(x.shape[:2], dtype=bool))
         else:
             inputs.append(c.mask)
-    if c.future is not None:  # level normalisation touches only the targets
-        inputs.append(c.future)
     return inputs, np.ascontiguousarray(c.y - level[:, None, :], dtype=np.float32)
 
 

@@ -176,21 +176,3 @@ def test_distribute_mistakes_are_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr
     assert not out.exists()
-
-
-def test_known_future_columns_are_cut_at_the_forecast_steps() -> None:
-    """With n_known, the last input columns at the window's target steps, by hand."""
-    from rnncli.batches import StridedWindows
-
-    a = np.arange(20, dtype=np.float32).reshape(10, 2)  # rows (2t, 2t + 1)
-    b = 100 + np.arange(12, dtype=np.float32).reshape(6, 2)
-    series, origin = np.array([0, 0, 1]), np.array([3, 8, 4])
-    w = StridedWindows.from_series(
-        [a, b], series, origin, look_back=3, horizon=2, n_targets=1, n_known=1
-    )
-    c = w.cut(np.arange(3))
-    np.testing.assert_array_equal(c.future[:, :, 0], [[7, 9], [17, 19], [109, 111]])
-    np.testing.assert_array_equal(c.y[:, :, 0], [[6, 8], [16, 18], [108, 110]])
-    np.testing.assert_array_equal(c.x[2, :, 0], [102, 104, 106])
-    inputs, _y = model_batch(w, np.arange(3), "none", masked=False)
-    assert len(inputs) == 2 and inputs[1].shape == (3, 2, 1)
