@@ -308,6 +308,9 @@ def run_worker(job: dict[str, Any], env_onednn: str | None = None) -> dict[str, 
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env["CUDA_VISIBLE_DEVICES"] = "-1"
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
+    if env_onednn is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = env_onednn
     t, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(
         [PY, __file__, "--worker", json.dumps(job)], capture_output=True, text=True, env=env
@@ -385,6 +388,7 @@ def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
         "rnncli": {"mode": "rnncli", "xla": True},
         "rnncli_noxla": {"mode": "rnncli", "xla": False},
         "paired": {"mode": "paired", "xla": True},
+        "paired_onednn": {"mode": "paired", "xla": True, "onednn": "1"},
     }
     batches = [int(b) for b in args.batch_sizes.split(",")]
     results: dict[tuple[str, int], list[dict]] = {}
@@ -395,7 +399,7 @@ def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
             for name in order:
                 job = {**base, **variants[name], "batch_size": batch}
                 job["peak"] = name == "plain" and batch == batches[0]
-                r = run_worker(job)
+                r = run_worker(job, job.pop("onednn", None))
                 if r["peak"]:
                     peaks.append(r["peak"])
                 results.setdefault((name, batch), []).append(r)
@@ -409,9 +413,9 @@ def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
             out.append(c["n"] * len(later) / sum(later))
         return out
 
-    def paired(batch: int, cell: str) -> float:
+    def paired(batch: int, cell: str, name: str = "paired") -> float:
         ratios = []
-        for r in results[("paired", batch)]:
+        for r in results[(name, batch)]:
             c = r["cells"][cell]
             ratios += [p / q for p, q in zip(c["plain_s"][1:], c["rnncli_s"][1:], strict=True)]
         return median(ratios)
@@ -429,10 +433,10 @@ def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
     print()
     print(
         "| cell | batch | plain Keras | rnncli (XLA) | rnncli --no-xla | ratio rnncli/plain "
-        "(best) | **paired ratio** (same process) | share of matmul peak (plain / rnncli) "
-        "| epoch 1 s (plain / rnncli) |"
+        "(best) | **paired ratio** (same process) | paired, oneDNN on | share of matmul peak "
+        "(plain / rnncli) | epoch 1 s (plain / rnncli) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for cell in cells:
         flops = 3 * (2 * args.look_back * gates[cell] * args.units * (2 + args.units))
         for b in batches:
@@ -442,6 +446,7 @@ def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
                 f"| {cell} | {b} | {max(pl):,.0f} ({median(pl):,.0f}) | {max(rn):,.0f} "
                 f"({median(rn):,.0f}) | {max(nx):,.0f} ({median(nx):,.0f}) "
                 f"| {max(rn) / max(pl):.2f} | {paired(b, cell):.2f} "
+                f"| {paired(b, cell, 'paired_onednn'):.2f} "
                 f"| {100 * max(pl) * flops / peak:.1f}% / {100 * max(rn) * flops / peak:.1f}% "
                 f"| {first('plain', b, cell, 'plain_s'):.1f} / "
                 f"{first('rnncli', b, cell, 'rnncli_s'):.1f} |"
@@ -450,9 +455,10 @@ def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
     print(
         f"matmul peak {peak / 1e9:.1f} GFLOP/s (2048^2 float32, best of 5). Paired: plain Keras "
         "fit and rnncli's loop in one process, one epoch each in turn, median of plain epoch "
-        "time / rnncli epoch time. rnncli: 16 steps per call, XLA, op determinism off (the "
-        "default on CPU); --no-xla: op determinism on. Epoch 1 includes tracing (and XLA's "
-        "compile)."
+        "time / rnncli epoch time, with rnncli's TF_ENABLE_ONEDNN_OPTS=0 (its runtime sets it), "
+        "and with oneDNN on for both (TensorFlow's default, which the separate plain Keras "
+        "processes use). rnncli: 16 steps per call, XLA, op determinism off (the default on "
+        "CPU); --no-xla: op determinism on. Epoch 1 includes tracing (and XLA's compile)."
     )
 
 
