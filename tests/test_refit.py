@@ -1,4 +1,5 @@
-"""--refit: after early stopping and scoring, 3 more epochs on every window; and when it is on.
+"""--refit: after early stopping and scoring, 3 more epochs on the training and validation
+windows (the test part stays held out); and when it is on.
 
 Trained on the employment panel (6 monthly series, ~2,900 training windows: above the
 few-windows threshold, so deseasonalised and refitted by default) with tiny models.
@@ -7,6 +8,7 @@ few-windows threshold, so deseasonalised and refitted by default) with tiny mode
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,19 @@ def test_refit_is_on_by_default_with_many_windows(pair) -> None:
     assert card.fit.refit is True and card.config.train.refit is None  # auto, decided: on
     assert not card.config.window.difference  # many windows: deseasonalised, not differenced
     assert modeldir.load(plain).card.fit.refit is False
-    assert any(f"refit: {REFIT_EPOCHS} more epochs on all" in n for n in notes)
+    # the refit sees the windows whose targets end before the test part: the training and
+    # validation windows and those across their boundary (at most horizon - 1 per series)
+    w = card.windows
+    (line,) = [n for n in notes if n.startswith("refit:")]
+    match = re.fullmatch(
+        rf"refit: {REFIT_EPOCHS} more epochs on (\d+) train and val windows; the (\d+) test "
+        r"windows stay held out",
+        line,
+    )
+    assert match is not None, line
+    seen, test = (int(g) for g in match.groups())
+    assert test == w["test"] > 0
+    assert w["train"] + w["val"] <= seen <= w["train"] + w["val"] + 6 * (card.horizon - 1)
 
 
 def test_held_out_scores_are_those_before_the_refit(pair) -> None:
