@@ -8,7 +8,8 @@ memory is the series plus a few batches. `ArrayWindows` serves windows already m
 (an .npz from `rnncli ingest`) through the same `cut`.
 
 `model_batch` then applies the per-window level normalisation and returns what the network
-takes: `[values, mask]` or `values`, the targets, and the loss weights.
+takes: `[values, mask?, future?]`, and the targets. With known-future inputs (the last
+`n_known` input columns) a window's `future` is those columns at its forecast steps.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Cut:
     x: np.ndarray  # (n, look_back, n_inputs) float32, padded steps 0
     mask: np.ndarray | None  # (n, look_back) bool; None when no window is padded
     y: np.ndarray  # (n, horizon, n_targets) float32
+    future: np.ndarray | None = None  # (n, horizon, n_known) float32; None: no known inputs
 
 
 class Windows(Protocol):
@@ -62,6 +64,7 @@ class StridedWindows:
     horizon: int
     n_targets: int
     pad: Literal["pre", "post"] = "post"
+    n_known: int = 0  # the last n_known input columns are known-future inputs
 
     @classmethod
     def from_series(
@@ -74,12 +77,13 @@ class StridedWindows:
         horizon: int,
         n_targets: int,
         pad: Literal["pre", "post"] = "post",
+        n_known: int = 0,
     ) -> StridedWindows:
         """From each series' scaled rows and each window's (series, origin)."""
         offsets = np.cumsum([0] + [len(s) for s in scaled])
         tail = np.zeros((look_back, scaled[0].shape[1]), np.float32)
         values = np.concatenate([*scaled, tail]).astype(np.float32, copy=False)
-        return cls(values, offsets, series, origin, look_back, horizon, n_targets, pad)
+        return cls(values, offsets, series, origin, look_back, horizon, n_targets, pad, n_known)
 
     @property
     def padded(self) -> bool:
@@ -112,7 +116,8 @@ class StridedWindows:
             out_mask = mask
         ahead = start[:, None] + np.arange(self.horizon)[None, :]
         y = self.values[ahead, : self.n_targets]
-        return Cut(x, out_mask, y)
+        future = self.values[ahead, self.n_inputs - self.n_known :] if self.n_known else None
+        return Cut(x, out_mask, y, future)
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class ArrayWindows:
     x: np.ndarray
     mask: np.ndarray | None
     y: np.ndarray
+    future: np.ndarray | None = None
 
     @property
     def padded(self) -> bool:
@@ -139,13 +145,14 @@ class ArrayWindows:
             np.asarray(self.x[idx], dtype=np.float32),
             None if self.mask is None else self.mask[idx],
             np.asarray(self.y[idx], dtype=np.float32),
+            None if self.future is None else np.asarray(self.future[idx], dtype=np.float32),
         )
 
 
 def model_batch(
     windows: Windows, idx: np.ndarray, normalize: str, masked: bool
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """The network's inputs ([values] or [values, mask]) and level-normalised targets."""
+    """The network's inputs ([values, mask?, future?]) and level-normalised targets."""
     c = windows.cut(idx)
     n_targets = c.y.shape[-1]
     x, level = normalize_windows(c.x, c.mask, n_targets, normalize)
@@ -155,6 +162,8 @@ def model_batch(
             inputs.append(np.ones(x.shape[:2], dtype=bool))
         else:
             inputs.append(c.mask)
+    if c.future is not None:
+        inputs.append(np.ascontiguousarray(c.future, dtype=np.float32))
     return inputs, np.ascontiguousarray(c.y - level[:, None, :], dtype=np.float32)
 
 

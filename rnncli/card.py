@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from rnncli.calendar import parse as parse_calendar
 from rnncli.config import DataSpec, RunConfig, build_config
 from rnncli.data import Columns
 from rnncli.engine import NetworkSpec
@@ -146,7 +147,16 @@ class ModelCard:
         """The column roles, to read newer data exactly as the training data was read."""
         c = self.columns
         d = self.config.data
-        return DataSpec(c.time_col, c.targets, c.features, c.id_col, d.fill, d.time_format)
+        return DataSpec(
+            c.time_col,
+            c.targets,
+            c.features,
+            c.id_col,
+            d.fill,
+            d.time_format,
+            known=c.known,
+            calendar=c.calendar,
+        )
 
     @property
     def n_targets(self) -> int:
@@ -186,6 +196,9 @@ class ModelCard:
                     "targets": list(self.columns.targets),
                     "inputs": list(self.columns.inputs),
                     "id_col": self.columns.id_col,
+                    # written only when used, so other models' cards are as before
+                    **({"known": list(self.columns.known)} if self.columns.known else {}),
+                    **({"calendar": list(self.columns.calendar)} if self.columns.calendar else {}),
                 },
                 "fill": flat["fill"],
                 "time_format": flat["time_format"],
@@ -296,6 +309,8 @@ def _config(r: _Reader, meta: dict[str, Any], columns: Columns) -> RunConfig:
         id_col=columns.id_col,
         fill=data.get("fill"),
         time_format=data.get("time_format"),  # absent before rnncli 0.3: None
+        known=list(columns.known),
+        calendar=list(columns.calendar),
     )
     try:
         config = build_config(flat)
@@ -313,8 +328,22 @@ def _columns(r: _Reader, data: dict[str, Any]) -> Columns:
     inputs = r.strings(c, "inputs", where)
     if not targets or inputs[: len(targets)] != targets:
         raise r.fail(f"'{where}'", "must list the targets first among the inputs")
+    # known-future columns (absent before them): the last inputs; calendar: checked names
+    known = r.strings(c, "known", where) if c.get("known") is not None else ()
+    if known and inputs[len(inputs) - len(known) :] != known:
+        raise r.fail(f"'{where}.known'", "must be the last of the inputs")
+    names = r.strings(c, "calendar", where) if c.get("calendar") is not None else ()
+    try:
+        calendar = parse_calendar(names)
+    except ConfigError as exc:
+        raise r.fail(f"'{where}.calendar'", str(exc)) from None
     return Columns(
-        r.optional(c, "time_col", str, where), targets, inputs, r.optional(c, "id_col", str, where)
+        r.optional(c, "time_col", str, where),
+        targets,
+        inputs,
+        r.optional(c, "id_col", str, where),
+        known,
+        calendar,
     )
 
 
@@ -456,7 +485,7 @@ def parse(meta: Any, path: Path) -> ModelCard:
     config = _config(r, meta, columns)
     reader: Callable[[_Reader, dict[str, Any], int, int], tuple[SeriesRecord, ...]]
     reader = _series_v1 if version < 2 else _series_v2
-    series = reader(r, meta, len(columns.inputs), len(columns.targets))
+    series = reader(r, meta, columns.width, len(columns.targets))
     scale = meta.get("scale") or (meta.get("scaler") or {}).get("method") or "standard"
     fit = r.get(meta, "fit", dict)
     return ModelCard(

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
+from rnncli import calendar
 from rnncli.errors import ConfigError, brief
 
 Cell = Literal["simple_rnn", "lstm", "gru"]
@@ -34,10 +35,15 @@ class DataSpec:
 
     time_col: str | None = None
     target: tuple[str, ...] = ()
-    features: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()  # past-only (observed) inputs: values up to the origin
     id_col: str | None = None
     fill: Literal["ffill", "interpolate", "drop"] | None = None
     time_format: str | None = None  # strftime codes of the time column (e.g. %Y%m%d)
+    # known-future inputs: columns whose values are known for the forecast steps too (seen
+    # over the look-back and at every forecast step), and calendar inputs computed from the
+    # time stamps (`rnncli.calendar`)
+    known: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,8 @@ def build_config(options: dict[str, Any]) -> RunConfig:
     for key, value in options.items():
         cls, hint = OPTION_TYPES[key]
         parts[cls][key] = _coerce(key, value, hint)
+    if "calendar" in parts[DataSpec]:  # 'month,dayofweek' or a list: checked names
+        parts[DataSpec]["calendar"] = calendar.parse(parts[DataSpec]["calendar"])
     config = RunConfig(*(cls(**parts[cls]) for cls in SPEC_CLASSES))
     validate(config)
     return config

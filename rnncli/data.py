@@ -29,17 +29,36 @@ SINGLE_SERIES = "series"
 
 @dataclass(frozen=True)
 class Columns:
-    """What each column means. `inputs` are the model's features, targets first."""
+    """What each column means.
+
+    `inputs` are the data columns the model reads, in the network's order: the targets, the
+    past-only features, then the known-future columns (`known`). After them the network reads
+    the calendar encodings of the time stamps (`calendar`: names, two columns each), which are
+    not in the data. The known-future block the network sees at every forecast step is the
+    last `known_width` input columns: the known columns, then the calendar encodings.
+    """
 
     time_col: str | None
     targets: tuple[str, ...]
     inputs: tuple[str, ...]
     id_col: str | None
+    known: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
 
     @property
     def features(self) -> tuple[str, ...]:
-        """The inputs that are not targets."""
-        return tuple(c for c in self.inputs if c not in self.targets)
+        """The past-only inputs: neither targets nor known-future columns."""
+        return tuple(c for c in self.inputs if c not in self.targets and c not in self.known)
+
+    @property
+    def known_width(self) -> int:
+        """Columns of the known-future block: the known columns and 2 per calendar name."""
+        return len(self.known) + 2 * len(self.calendar)
+
+    @property
+    def width(self) -> int:
+        """Columns of the network's inputs: the data inputs and the calendar encodings."""
+        return len(self.inputs) + 2 * len(self.calendar)
 
 
 @dataclass(frozen=True)
@@ -200,6 +219,13 @@ def pick_columns(df: pd.DataFrame, spec: DataSpec, label: str) -> tuple[Columns,
     _require(df, label, [spec.id_col], "--id-col")
     _require(df, label, spec.target, "--target")
     _require(df, label, spec.features, "--features")
+    _require(df, label, spec.known, "--known")
+    both = [c for c in spec.known if c in spec.features]
+    if both:
+        raise DataError(
+            f"column '{both[0]}' is given as both --features (past-only) and --known "
+            f"(known in advance); name it once"
+        )
     id_col, time_col, targets = spec.id_col, spec.time_col, spec.target
     if "ds" in df.columns and "y" in df.columns:  # the long layout: unique_id, ds, y
         long = [c for c in LONG_LAYOUT if c in df.columns]
@@ -221,7 +247,7 @@ def pick_columns(df: pd.DataFrame, spec: DataSpec, label: str) -> tuple[Columns,
                 else f"time column: none found, using row positions; '{dated}' holds numbers "
                 f"like dates: pass --time-format %Y%m%d if they are"
             )
-    taken = {time_col, id_col, *spec.features}
+    taken = {time_col, id_col, *spec.features, *spec.known}
     if not targets:
         numeric = [c for c in df.columns if c not in taken and _numeric_like(df[c])]
         if len(numeric) == 1:
@@ -246,8 +272,15 @@ def pick_columns(df: pd.DataFrame, spec: DataSpec, label: str) -> tuple[Columns,
     for name in targets:
         if name in (time_col, id_col):
             raise DataError(f"column '{name}' cannot be both the target and the time or id column")
-    inputs = tuple(dict.fromkeys((*targets, *spec.features)))
-    return Columns(time_col, tuple(targets), inputs, id_col), notes
+        if name in spec.known:
+            raise DataError(
+                f"column '{name}' cannot be both a target and a --known input: a target's "
+                f"future is what the model forecasts"
+            )
+    known = tuple(dict.fromkeys(spec.known))
+    features = tuple(c for c in dict.fromkeys(spec.features) if c not in targets)
+    inputs = (*targets, *features, *known)
+    return Columns(time_col, tuple(targets), inputs, id_col, known, spec.calendar), notes
 
 
 def likely_id(df: pd.DataFrame, columns: Columns) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rnncli import calendar
 from rnncli.atomic import atomic_open
 from rnncli.batches import ArrayWindows, StridedWindows, Windows
 from rnncli.config import WindowSpec, resolve_window
@@ -172,6 +173,9 @@ class Dataset:
     few_windows: bool = False  # `few_windows_rule` chose seasonal differencing
     # every series' scaled network inputs (float32), cut into windows a batch at a time
     streamed: StridedWindows | None = None
+    # the known-future inputs (`--known`, `--calendar`): the last `n_known` input columns,
+    # which the windows also cut at each window's forecast steps (`batches.Cut.future`)
+    n_known: int = 0
 
     def part(self, split: int) -> np.ndarray:
         return np.flatnonzero(self.split == split)
@@ -260,6 +264,7 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
     if look_back is None or min_lb is None:  # resolve_window decides both: a bug otherwise
         raise ConfigError("rnncli could not decide the look-back; pass --look-back")
     n_targets = len(panel.columns.targets)
+    n_calendar, n_known = len(panel.columns.calendar), panel.columns.known_width
     lag = spec.difference or 0
     originals: list[np.ndarray] = []
     bases: list[np.ndarray] = []
@@ -291,7 +296,8 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
         )
         target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
         ordinal = step_ordinals(s.time, panel.freq)
-        fitted = fit_series(s.values, ordinal, spec, n_targets, n_train, n_val, name)
+        encoded = calendar.encode(s.time, panel.columns.calendar, name) if n_calendar else None
+        fitted = fit_series(s.values, ordinal, spec, n_targets, n_train, n_val, name, encoded)
         transform, base, values, center, scale = fitted
         time = s.time[lag:]
         scaled = ((values - center) / scale).astype(np.float32)
@@ -354,7 +360,9 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
             horizon=spec.horizon,
             n_targets=n_targets,
             pad=spec.pad,
+            n_known=n_known,
         ),
+        n_known,
     )
     if ds.counts()["train"] == 0:
         raise DataError(
@@ -372,6 +380,7 @@ def fit_series(
     n_train: int,
     n_val: int,
     name: str,
+    encoded: np.ndarray | None = None,
 ) -> tuple[TargetTransform, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One series' own statistics, by the training rules: (transform, base, network inputs,
     center, scale).
@@ -379,12 +388,14 @@ def fit_series(
     The transform (log, seasonal indices) is fitted on every row before the test part, the
     scale on the training rows (`n_train` rows of the network's, possibly differenced, series).
     Training uses it for every series, predict and evaluate for a series the model never saw.
+    `encoded`: the rows' calendar encodings (`rnncli.calendar`), network inputs after the
+    data columns.
     """
     lag = spec.difference or 0
     target = np.asarray(values[:, :n_targets], dtype=np.float64)
     fitted = n_train + n_val + lag  # the transform sees every row before the test part
     transform = _fit_transform(target[:fitted], ordinal[:fitted], spec, name)
-    base, inputs = network_inputs(values, n_targets, transform, ordinal, lag)
+    base, inputs = network_inputs(values, n_targets, transform, ordinal, lag, encoded)
     center, scale = fit_scale(
         inputs[:n_train],
         spec.scale,
@@ -425,6 +436,9 @@ def spec_dict(panel: Panel, ds: Dataset) -> dict[str, Any]:
             "targets": list(c.targets),
             "inputs": list(c.inputs),
             "id_col": c.id_col,
+            # known-future inputs, only when there are any (a windows file holds none)
+            **({"known": list(c.known)} if c.known else {}),
+            **({"calendar": list(c.calendar)} if c.calendar else {}),
         },
         "freq": panel.freq,
         "window": asdict(ds.spec),
@@ -440,6 +454,11 @@ def spec_dict(panel: Panel, ds: Dataset) -> dict[str, Any]:
 
 def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
     """Write the windows and spec atomically (no pickles)."""
+    if ds.n_known:
+        raise DataError(
+            "a windows file does not hold known-future inputs (known, calendar); train from "
+            "the CSV instead"
+        )
     arrays: dict[str, np.ndarray] = {
         "x": ds.x,
         "y": ds.y,

@@ -105,7 +105,11 @@ def evaluate(
     w = card.config.window
     x, mask = prep.windows(series, at, card.look_back, w.pad)
     runner = load_engine(model, engine, note)
-    y_pred = predict_scaled(runner, x, mask, n_targets=prep.n_targets, normalize=w.normalize)
+    # known-future inputs: their actual values at the steps forecast, from the data itself
+    ahead = prep.known_ahead(series, at, card.horizon, card.columns.known_width)
+    y_pred = predict_scaled(
+        runner, x, mask, n_targets=prep.n_targets, normalize=w.normalize, future=ahead
+    )
     m = season if season is not None else card.season
     insample = scoring.insample_targets(prep.originals, [r.n_train for r in prep.records])
     rows = scoring.score(

@@ -50,12 +50,17 @@ def predict_scaled(
     *,
     n_targets: int,
     normalize: str = "none",
+    future: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Forecasts (N, horizon, n_targets) in scaled units for windows x (N, look_back, F)."""
+    """Forecasts (N, horizon, n_targets) in scaled units for windows x (N, look_back, F).
+
+    `future` (N, horizon, K): the known-future inputs at the forecast steps (scaled), for a
+    network that reads them; level normalisation touches only the targets, so not them.
+    """
     if len(x) == 0:
         return np.zeros((0, engine.horizon, n_targets), dtype=np.float32)
     xn, lv = normalize_windows(x, mask, n_targets, normalize)
-    out = engine.predict(np.ascontiguousarray(xn, dtype=np.float32), mask)
+    out = engine.predict(np.ascontiguousarray(xn, dtype=np.float32), mask, future)
     return np.asarray(out) + lv[:, None, :]
 
 

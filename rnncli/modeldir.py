@@ -425,7 +425,7 @@ def load_keras(model: ModelDir, member: int = 0) -> keras.Model:
 
         disable_cudnn(loaded)  # cuDNN takes only right-padded masks; not saved by Keras
     shapes = (
-        ("takes windows of shape", "inputs", (card.look_back, len(card.columns.inputs))),
+        ("takes windows of shape", "inputs", (card.look_back, card.columns.width)),
         ("forecasts blocks of shape", "outputs", (card.horizon, card.n_targets)),
     )
     for what, side, expected in shapes:

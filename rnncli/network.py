@@ -1,8 +1,16 @@
 """The recurrent network: a Keras functional model with a direct multi-step head.
 
-Inputs: "values" (look_back, n_features) float32 and, when masked, "mask" (look_back,) bool.
-The mask is always passed explicitly to each recurrent layer (never inferred from a sentinel
-value with keras.layers.Masking). Output "forecast": (batch, horizon, n_targets).
+Inputs: "values" (look_back, n_features) float32, when masked "mask" (look_back,) bool, and
+with known-future inputs "future" (horizon, n_known) float32, in that order. The mask is
+always passed explicitly to each recurrent layer (never inferred from a sentinel value with
+keras.layers.Masking). Output "forecast": (batch, horizon, n_targets).
+
+Known-future inputs (`--known`, `--calendar`) reach the network twice: as ordinary columns
+of "values" over the look-back, and as "future", their values at the horizon's steps,
+flattened and concatenated to the last recurrent layer's output before the dense head. So
+each forecast step's output weighs every step's known values directly (a holiday on step 3
+moves step 3), while the recurrent state summarises the past; a decoder RNN over the future
+steps would cost a second recurrent pass for horizons that here are short.
 """
 
 from __future__ import annotations
@@ -66,6 +74,7 @@ def build_model(
     n_targets: int,
     masked: bool,
     right_padded: bool = True,
+    n_known: int = 0,
 ) -> keras.Model:
     """Build the (uncompiled) forecasting model described by `spec`.
 
@@ -87,24 +96,41 @@ def build_model(
     for i in range(1, spec.layers + 1):
         layer = _recurrent_layer(spec, i, return_sequences=i < spec.layers, use_cudnn=use_cudnn)
         h = layer(h, mask=mask) if mask is not None else layer(h)
+    inputs = [values] if mask is None else [values, mask]
+    if n_known:
+        future = keras.Input(shape=(horizon, n_known), dtype="float32", name="future")
+        flat = keras.layers.Flatten(name="future_flat")(future)
+        h = keras.layers.Concatenate(name="head_inputs")([h, flat])
+        inputs.append(future)
     h = keras.layers.Dense(horizon * n_targets, name="head")(h)
     out = keras.layers.Reshape((horizon, n_targets), name="forecast")(h)
-    inputs = [values, mask] if mask is not None else values
-    return keras.Model(inputs=inputs, outputs=out, name=f"rnncli_{spec.cell}")
+    return keras.Model(
+        inputs=inputs if len(inputs) > 1 else values, outputs=out, name=f"rnncli_{spec.cell}"
+    )
 
 
-def model_inputs(x: np.ndarray, mask: np.ndarray | None, masked: bool) -> Any:
-    """What to pass to model.fit/predict: [x, mask] for a masked model, else x."""
-    if not masked:
-        return x
-    if mask is None:
-        raise DataError("this model takes a mask input; pass the window mask with the values")
-    if tuple(mask.shape) != tuple(x.shape[:2]):
-        raise DataError(
-            f"mask shape {tuple(mask.shape)} does not match the windows' (batch, look_back) "
-            f"{tuple(x.shape[:2])}; build both from the same windowing"
-        )
-    return [x, mask]
+def model_inputs(
+    x: np.ndarray, mask: np.ndarray | None, masked: bool, future: np.ndarray | None = None
+) -> Any:
+    """What to pass to model.fit/predict: [x, mask?, future?], or x alone."""
+    inputs = [x]
+    if masked:
+        if mask is None:
+            raise DataError("this model takes a mask input; pass the window mask with the values")
+        if tuple(mask.shape) != tuple(x.shape[:2]):
+            raise DataError(
+                f"mask shape {tuple(mask.shape)} does not match the windows' (batch, look_back) "
+                f"{tuple(x.shape[:2])}; build both from the same windowing"
+            )
+        inputs.append(mask)
+    if future is not None:
+        if len(future) != len(x):
+            raise DataError(
+                f"{len(future)} known-future blocks for {len(x)} windows; build both from the "
+                f"same windowing"
+            )
+        inputs.append(future)
+    return inputs if len(inputs) > 1 else x
 
 
 def disable_cudnn(model: keras.Model) -> None:

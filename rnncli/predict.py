@@ -31,6 +31,7 @@ from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load, load_engine
 from rnncli.prepare import (
     Prepared,
     Source,
+    future_inputs,
     prepare,
     read_data,
     read_future,
@@ -74,43 +75,48 @@ def forecast_scaled(
 ) -> np.ndarray:
     """Scaled forecasts (S, steps, n_targets) after the end of each series in `values`.
 
-    Beyond the engine's horizon the forecasts are appended to the series (with the features'
-    future values) and the window after the new end is forecast: what is fed back is what the
-    network saw in training (scaled differences with --difference).
+    Beyond the engine's horizon the forecasts are appended to the series (with the other
+    inputs' future values) and the window after the new end is forecast: what is fed back is
+    what the network saw in training (scaled differences with --difference).
 
-    `future` (S, >= steps - horizon, n_features - n_targets): scaled feature values of the
-    future steps, needed when the model has features and steps > horizon.
+    `future` (S, >= rounds x horizon, n_inputs - n_targets): the scaled non-target inputs at
+    the steps after each series' end (`prepare.future_inputs`). Each round's known-future
+    block (its last `engine.n_known` columns) is read from it; past the horizon its rows
+    are fed back too. Needed when the model reads known-future inputs, or features and
+    steps > horizon.
     """
-    horizon, n_targets = engine.horizon, engine.n_targets
+    horizon, n_targets, n_known = engine.horizon, engine.n_targets, engine.n_known
     n_inputs = values[0].shape[1]
     values = [v[-look_back:] for v in values]  # only the last look-back is ever read
     series = np.arange(len(values))
     out: list[np.ndarray] = []
     for done in range(0, steps, horizon):
+        if future is None and (n_known or (done and n_inputs > n_targets)):
+            raise ConfigError("the future values of the model's other inputs are needed")
         if done:
             rows = out[-1].astype(np.float32)
             if n_inputs > n_targets:
-                if future is None:
-                    raise ConfigError(
-                        "the future values of the features are needed past the horizon"
-                    )
+                assert future is not None  # checked above
                 rows = np.concatenate([rows, future[:, done - horizon : done, :]], axis=2)
             values = [
                 np.concatenate([v, r])[-look_back:] for v, r in zip(values, rows, strict=True)
             ]
         at = np.array([len(v) for v in values])
         x, mask = windows_at(values, series, at, look_back, pad)
-        out.append(predict_scaled(engine, x, mask, n_targets=n_targets, normalize=normalize))
+        block = None
+        if n_known:
+            assert future is not None  # checked above
+            block = future[:, done : done + horizon, future.shape[2] - n_known :]
+        out.append(
+            predict_scaled(engine, x, mask, n_targets=n_targets, normalize=normalize, future=block)
+        )
     return np.concatenate(out, axis=1)[:, :steps]
-
-
-# ---- --future -------------------------------------------------------------------------------
 
 
 # ---- the whole command ----------------------------------------------------------------------
 
 
-def _future_features(
+def _future_inputs(
     model: ModelDir,
     prep: Prepared,
     times: list[np.ndarray],
@@ -119,30 +125,60 @@ def _future_features(
     future_label: str,
     notes: list[str],
 ) -> np.ndarray | None:
-    """The scaled future feature values the recursion needs (None if none); notes appended."""
+    """The scaled future inputs the forecast needs (None if none); notes appended.
+
+    Known-future inputs are read at every step forecast, in whole horizons (the network
+    reads a horizon's known values at once); past-only features only where the recursion
+    feeds them back (past the horizon).
+    """
     card = model.card
-    horizon, features = card.horizon, card.columns.features
-    if steps <= horizon:
+    horizon, c = card.horizon, card.columns
+    rounds = math.ceil(steps / horizon)
+    fed_back = (rounds - 1) * horizon  # steps whose inputs the recursion appends
+    if steps > horizon:
+        notes.append(
+            f"steps {horizon + 1}..{steps} are beyond the model's horizon {horizon}: "
+            f"forecast recursively (its own forecasts fed back)"
+        )
+    needs_file = bool(c.known) or bool(c.features and fed_back)
+    if not needs_file:
         if future is not None:
-            notes.append(f"--future ignored: {steps} steps need no future values")
-        return None
-    notes.append(
-        f"steps {horizon + 1}..{steps} are beyond the model's horizon {horizon}: "
-        f"forecast recursively (its own forecasts fed back)"
-    )
-    if not features:
-        if future is not None:
-            notes.append("--future ignored: the model reads its targets only")
-        return None
-    need = (math.ceil(steps / horizon) - 1) * horizon
-    if future is None:
+            why = (
+                f"{steps} steps need no future values"
+                if steps <= horizon
+                else "the model reads its targets only"
+            )
+            if c.calendar:
+                why += " (calendar inputs come from the time stamps)"
+            notes.append(f"--future ignored: {why}")
+        if not c.calendar and not (c.features and fed_back):
+            return None
+    if needs_file and future is None:
+        if c.known:
+            raise DataError(
+                f"the model reads {', '.join(c.known)} (known-future inputs) at each forecast "
+                f"step; pass --future FILE with their values for the next "
+                f"{rounds * horizon} steps (the time column, the id column of a panel, "
+                f"those columns)"
+            )
         raise DataError(
             f"--steps {steps} is beyond the model's horizon {horizon}, and the model "
-            f"also reads {', '.join(features)}, whose future values are unknown; pass "
-            f"--future FILE with them for the next {need} steps, or --steps {horizon} "
+            f"also reads {', '.join(c.features)}, whose future values are unknown; pass "
+            f"--future FILE with them for the next {fed_back} steps, or --steps {horizon} "
             f"or fewer"
         )
-    return read_future(card, str(model.path), future, future_label, prep, times, need)
+    panel = None
+    if needs_file:
+        assert future is not None  # checked above
+        panel = read_future(card, str(model.path), future, future_label)
+    return future_inputs(
+        card,
+        prep,
+        times,
+        panel,
+        known_steps=rounds * horizon,
+        feature_steps=fed_back if c.features else 0,
+    )
 
 
 def forecast(
@@ -164,8 +200,11 @@ def forecast(
         raise ConfigError(f"--steps must be 1 or more, got {steps}")
     targets = card.columns.targets
     notes: list[str] = list(prep.notes)
-    times = _future_times(prep, steps)
-    future_scaled = _future_features(model, prep, times, steps, future, future_label, notes)
+    # the time stamps of every step the network reads ahead (whole horizons); the table
+    # shows the first `steps`
+    times = _future_times(prep, math.ceil(steps / horizon) * horizon)
+    future_scaled = _future_inputs(model, prep, times, steps, future, future_label, notes)
+    times = [t[:steps] for t in times]
     calibration = _calibration(model, levels, steps, len(targets), notes)
     y = forecast_scaled(
         engine,

@@ -8,7 +8,10 @@ command needs (`windows.history`, exactly as in training): predict asks for the 
 series' end, evaluate for every origin of the test part. Its `originals` is the one way back to
 original units and the one source of the naive baselines.
 
-`read_future` reads the future values of the model's feature inputs, scaled the same way.
+`read_future` reads the future values of the model's feature and known-future inputs from a
+`--future` file, and `future_inputs` assembles, scaled the same way, every non-target input
+the forecast needs at the steps after each series' end (calendar inputs computed from the
+future time stamps).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+import pandas as pd
 
+from rnncli import calendar
 from rnncli.card import ModelCard, SeriesRecord
 from rnncli.config import DataSpec
 from rnncli.data import Panel, Series, format_time, load_panel, read_table, series_digest
@@ -39,6 +44,11 @@ def read_csv(
 ) -> Panel:
     """load_panel with the model's columns, after checking that DATA has them all."""
     frame = read_table(source, label)
+    _check_roles(frame, roles, label, model_name)
+    return load_panel(frame, spec, label, with_freq=False)
+
+
+def _check_roles(frame: pd.DataFrame, roles: dict[str, str], label: str, model_name: str) -> None:
     for name, role in roles.items():
         if name not in frame.columns:
             raise DataError(
@@ -46,7 +56,6 @@ def read_csv(
                 f"its columns: {', '.join(map(str, frame.columns))}; give data with the columns "
                 f"the model was trained on"
             )
-    return load_panel(frame, spec, label, with_freq=False)
 
 
 def _roles(spec: DataSpec) -> dict[str, str]:
@@ -57,6 +66,7 @@ def _roles(spec: DataSpec) -> dict[str, str]:
         roles[spec.id_col] = "the series id column"
     roles.update({t: "a target" for t in spec.target})
     roles.update({f: "a feature" for f in spec.features})
+    roles.update({k: "a known-future input" for k in spec.known})
     return roles
 
 
@@ -92,6 +102,19 @@ class Prepared:
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Windows at origins `at` of `series`, as in training (see `windows_at`)."""
         return windows_at(self.values, series, at, look_back, pad)
+
+    def known_ahead(
+        self, series: np.ndarray, at: np.ndarray, horizon: int, width: int
+    ) -> np.ndarray | None:
+        """The known-future blocks (N, horizon, width) at origins `at`, from the data itself
+        (evaluate: the actual rows of the steps forecast); None when width is 0."""
+        if not width:
+            return None
+        out = np.empty((len(at), horizon, width), dtype=np.float32)
+        for s, group in _groups(series):
+            known = self.values[s][:, -width:]
+            out[group] = known[at[group][:, None] + np.arange(horizon)[None, :]]
+        return out
 
 
 def windows_at(
@@ -161,7 +184,13 @@ def _too_short(card: ModelCard, n: int, where: str) -> DataError | None:
 
 
 def new_record(
-    card: ModelCard, values: np.ndarray, ordinal: np.ndarray, sid: str, where: str, evaluate: bool
+    card: ModelCard,
+    values: np.ndarray,
+    ordinal: np.ndarray,
+    sid: str,
+    where: str,
+    evaluate: bool,
+    encoded: np.ndarray | None = None,
 ) -> SeriesRecord:
     """A series the model never saw, with statistics from its own history by the training
     rules (`dataset.fit_series`): for predict from all of it (all of it is past); for
@@ -181,7 +210,7 @@ def new_record(
         )
     spec = card.config.window
     transform, _base, _inputs, center, scale = fit_series(
-        values, ordinal, spec, card.n_targets, n_train, 0, where
+        values, ordinal, spec, card.n_targets, n_train, 0, where, encoded
     )
     return SeriesRecord(
         sid,
@@ -233,6 +262,7 @@ def prepare(
     found already (evaluate: `fingerprint_problems`).
     """
     lag, n_targets = card.lag, len(card.columns.targets)
+    n_calendar = len(card.columns.calendar)
     label = panel.source
     time_col = card.columns.time_col
     dates = time_col is not None and all(s.time.dtype.kind == "M" for s in panel.series)
@@ -256,15 +286,16 @@ def prepare(
         except DataError as exc:
             problems.append((s.id, str(exc)))
             continue
+        encoded = calendar.encode(time, card.columns.calendar, where) if n_calendar else None
         if record is None:
             new.append(s.id)
-            record = new_record(card, s.values, ordinal, s.id, where, not history_only)
+            record = new_record(card, s.values, ordinal, s.id, where, not history_only, encoded)
         elif time_col is not None:
             late = ends_before(time, record.last, dates, where)
             if late is not None:
                 older.append(late)
         transform = record.transform(n_targets)
-        base, inputs = network_inputs(s.values, n_targets, transform, ordinal, lag)
+        base, inputs = network_inputs(s.values, n_targets, transform, ordinal, lag, encoded)
         center, scale = np.array(record.center), np.array(record.scale)
         ids.append(s.id)
         values.append(((inputs - center) / scale).astype(np.float32))
@@ -352,56 +383,144 @@ def test_origins(prep: Prepared, horizon: int, min_look_back: int) -> tuple[np.n
 # ---- --future --------------------------------------------------------------------------------
 
 
-def read_future(
-    card: ModelCard,
-    model_name: str,
-    source: Source,
-    label: str,
-    prep: Prepared,
-    future: list[np.ndarray],
-    need: int,
-) -> np.ndarray:
-    """Scaled feature values (S, need, n_features) at the future times of each series."""
+def read_future(card: ModelCard, model_name: str, source: Source, label: str) -> Panel:
+    """The --future file: the model's time and id columns and its feature and known columns
+    (those present; `future_values` says which are missing)."""
     spec = card.data_spec()
-    fspec = DataSpec(spec.time_col, spec.features, (), spec.id_col, None, spec.time_format)
-    roles = _roles(DataSpec(spec.time_col, (), spec.features, spec.id_col))
-    panel = read_csv(source, label, fspec, roles, model_name)
+    frame = read_table(source, label)
+    header = [str(c) for c in frame.columns]
+    wanted = tuple(c for c in (*spec.features, *spec.known) if c in header)
+    if not wanted:
+        needed = ", ".join((*spec.known, *spec.features))
+        raise DataError(
+            f"{label} has none of the columns the forecast reads ahead ({needed}); its "
+            f"columns: {', '.join(header)}"
+        )
+    # the columns wanted are read as 'targets', so that none is picked automatically
+    fspec = DataSpec(spec.time_col, wanted, (), spec.id_col, None, spec.time_format)
+    _check_roles(frame, _roles(DataSpec(spec.time_col, (), (), spec.id_col)), label, model_name)
+    return load_panel(frame, fspec, label, with_freq=False)
+
+
+def future_values(
+    panel: Panel,
+    ids: list[str],
+    times: list[np.ndarray],
+    columns: tuple[str, ...],
+    need: int,
+    what: str,
+) -> np.ndarray:
+    """Values (S, need, len(columns)) of `columns` at each series' next `need` time stamps.
+
+    A missing column, series or step is one DataError naming the first and how many there
+    are; `what` says what they are for.
+    """
+    label = panel.source
+    have = panel.columns.targets
+    absent = [c for c in columns if c not in have]
+    if absent:
+        raise DataError(
+            f"{label} has no column '{absent[0]}' ({len(absent)} of {len(columns)} missing: "
+            f"{', '.join(absent)}); {what}"
+        )
+    pick = [have.index(c) for c in columns]
     by_id = {s.id: s for s in panel.series}
-    n_targets = len(spec.target)
-    out = []
-    for i, sid in enumerate(prep.ids):
-        where = f"series '{sid}'" if spec.id_col else "the series"
-        s = by_id.get(sid)
-        if s is None:
-            raise DataError(f"{label} has no rows for {where}; give its future feature values")
-        wanted = future[i][:need]
-        if spec.time_col is None:
-            if len(s.values) < need:
-                raise DataError(
-                    f"{label} has {len(s.values)} rows for {where}, the forecast needs {need}"
-                )
+    named = panel.columns.id_col is not None
+    lost = [sid for sid in ids if sid not in by_id]
+    if lost:
+        first = f"series '{lost[0]}'" if named else "the series"
+        raise DataError(
+            f"{label} has no rows for {first} ({len(lost)} of {len(ids)} series missing); {what}"
+        )
+    out = np.empty((len(ids), need, len(columns)))
+    gaps: list[tuple[str, object]] = []
+    missing = 0
+    for i, sid in enumerate(ids):
+        s = by_id[sid]
+        wanted = times[i][:need]
+        if panel.columns.time_col is None:
             rows = np.arange(need)
+            found = rows < len(s.values)
         else:
             if s.time.dtype != wanted.dtype:
-                raise DataError(f"{label}: time column '{spec.time_col}' is not like DATA's")
-            pos = {t: j for j, t in enumerate(s.time.tolist())}
-            found = [pos.get(t, -1) for t in wanted.tolist()]
-            if -1 in found:
                 raise DataError(
-                    f"{label} has no row for {where} at {format_time(wanted[found.index(-1)])}; "
-                    f"the forecast needs the features at the next {need} time steps"
+                    f"{label}: time column '{panel.columns.time_col}' is not like DATA's "
+                    f"(dates against numbers); give the same kind of time stamps"
                 )
-            rows = np.array(found)
-        center = prep.originals.center[i, n_targets:]
-        scale = prep.originals.scale[i, n_targets:]
-        out.append(((s.values[rows] - center) / scale).astype(np.float32))
-    return np.stack(out)
+            pos = {t: j for j, t in enumerate(s.time.tolist())}
+            rows = np.array([pos.get(t, -1) for t in wanted.tolist()], dtype=np.int64)
+            found = rows >= 0
+        if not found.all():
+            missing += int((~found).sum())
+            gaps.append((sid, wanted[int(np.argmin(found))]))
+            continue
+        out[i] = s.values[rows][:, pick]
+    if gaps:
+        sid, at = gaps[0]
+        where = f"series '{sid}'" if named else "the series"
+        when = format_time(at)  # a date, or a row position without a time column
+        over = f" over {len(gaps)} series" if named else ""
+        raise DataError(
+            f"{label} has no row for {where} at {when} ({missing} missing step"
+            f"{'s' if missing != 1 else ''} in all{over}); {what}"
+        )
+    return out
+
+
+def future_inputs(
+    card: ModelCard,
+    prep: Prepared,
+    times: list[np.ndarray],
+    panel: Panel | None,
+    *,
+    known_steps: int,
+    feature_steps: int,
+) -> np.ndarray:
+    """Scaled non-target inputs (S, known_steps, F - T) at the steps after each series' end.
+
+    Known-future data columns come from the --future `panel` for `known_steps` steps, the
+    calendar encodings from the future time stamps `times`, the past-only features from the
+    panel for the first `feature_steps` (what the recursion feeds back; NaN after them, never
+    read). The columns are in the network's order: features, known, calendar.
+    """
+    c = card.columns
+    n_targets, n_features = len(c.targets), len(c.features)
+    out = np.full((len(prep.ids), known_steps, c.width - n_targets), np.nan)
+    if panel is not None and c.known:
+        out[:, :, n_features : n_features + len(c.known)] = future_values(
+            panel,
+            prep.ids,
+            times,
+            c.known,
+            known_steps,
+            f"the model reads {', '.join(c.known)} at each of the next {known_steps} steps "
+            f"(whole horizons of {card.horizon}): give their values in it",
+        )
+    if panel is not None and c.features and feature_steps:
+        out[:, :feature_steps, :n_features] = future_values(
+            panel,
+            prep.ids,
+            times,
+            c.features,
+            feature_steps,
+            f"forecasting past the horizon feeds back {', '.join(c.features)} for the next "
+            f"{feature_steps} steps: give their values in it, or ask for --steps "
+            f"{card.horizon} or fewer",
+        )
+    if c.calendar:
+        for i, t in enumerate(times):
+            out[i, :, len(c.inputs) - n_targets :] = calendar.encode(t[:known_steps], c.calendar)
+    center = prep.originals.center[:, None, n_targets:]
+    scale = prep.originals.scale[:, None, n_targets:]
+    return ((out - center) / scale).astype(np.float32)
 
 
 __all__ = [
     "Prepared",
     "Source",
     "fingerprint_problems",
+    "future_inputs",
+    "future_values",
     "prepare",
     "read_csv",
     "read_data",

@@ -252,7 +252,7 @@ def _calibration(
     series, origin = ds.series[idx], ds.origin[idx]
     cut = windows.cut(idx)
     direct = cut.y - predict_scaled(
-        engine, cut.x, cut.mask, n_targets=n_targets, normalize=w.normalize
+        engine, cut.x, cut.mask, n_targets=n_targets, normalize=w.normalize, future=cut.future
     )
     sizes = np.array(ds.sizes["train"]) + (0 if on_train else np.array(ds.sizes["val"]))
     end = sizes[series]  # network rows of each window's calibration part end here
@@ -261,10 +261,12 @@ def _calibration(
     st = ds.streamed  # each series' scaled rows (None from an .npz: no recursion then)
     if steps > horizon and st is not None:
         rows = [st.values[st.offsets[s] : st.offsets[s + 1]] for s in series]
-        ahead = origin[:, None] + np.arange(steps)[None, :]
+        # whole horizons: a known-future block is read a horizon at a time (rows past the
+        # series' end repeat its last, and score nothing)
+        ahead = origin[:, None] + np.arange(-(-steps // horizon) * horizon)[None, :]
         actual = np.stack(
             [r[np.minimum(a, len(r) - 1)] for r, a in zip(rows, ahead, strict=True)]
-        )  # (n, steps, n_inputs): targets to score, and the features' values fed back
+        )  # (n, steps, n_inputs): targets to score, and the other inputs' values fed back
         pred = forecast_scaled(
             engine,
             [r[:o] for r, o in zip(rows, origin, strict=True)],
@@ -274,8 +276,8 @@ def _calibration(
             normalize=w.normalize,
             future=actual[:, :, n_targets:] if actual.shape[2] > n_targets else None,
         )
-        residual = (actual[:, :, :n_targets] - pred).astype(np.float64)
-        residual[ahead >= end[:, None]] = np.nan
+        residual = (actual[:, :steps, :n_targets] - pred).astype(np.float64)
+        residual[ahead[:, :steps] >= end[:, None]] = np.nan
         recursive = residual[:, horizon:]
     return intervals.calibrate(
         direct.astype(np.float64),
@@ -287,11 +289,18 @@ def _calibration(
     )
 
 
-def check_parity(keras_engine: Engine, numpy_engine: Engine, x: np.ndarray, mask: Any) -> float:
-    """Max |NumPy - Keras| on windows x (parity_pick's); a TrainingError above tolerance."""
+def check_parity(
+    keras_engine: Engine,
+    numpy_engine: Engine,
+    x: np.ndarray,
+    mask: Any,
+    future: np.ndarray | None = None,
+) -> float:
+    """Max |NumPy - Keras| on windows x (parity_pick's) and their known-future blocks; a
+    TrainingError above tolerance."""
     from rnncli.engine import parity
 
-    diff = parity(keras_engine, numpy_engine, x, mask)
+    diff = parity(keras_engine, numpy_engine, x, mask, future)
     if not diff <= PARITY_TOLERANCE:
         raise TrainingError(
             f"the NumPy engine disagrees with Keras by {diff:.3g} (tolerance "
@@ -333,6 +342,10 @@ def train(
     )
     for line in decisions(ds, given):
         note(line)
+    c = spec["columns"]
+    known = [*c.get("known", ()), *(f"{n} (calendar)" for n in c.get("calendar", ()))]
+    if known:
+        note(f"known-future inputs: {', '.join(known)}, read at each of the {w.horizon} steps")
     device = runtime.select_device(t.device)
     note(f"device: {device}")
     plan = distribute.plan(t.distribute, t.xla, device)  # before any TensorFlow op runs
@@ -348,6 +361,7 @@ def train(
     n_targets = ds.y.shape[-1]
     windows = ds.windows()
     masked = windows.padded and m.padding == "mask"
+    n_known = ds.n_known
     network = NetworkSpec(
         cell=m.cell,
         units=m.units,
@@ -359,6 +373,7 @@ def train(
         horizon=w.horizon,
         n_targets=n_targets,
         masked=masked,
+        n_known=n_known,
     )
     train_idx, val_idx = ds.part(TRAIN), ds.part(VAL)
     if t.batch_size is None:
@@ -374,9 +389,9 @@ def train(
 
     train_data = inputs(train_idx)
     val = inputs(val_idx) if len(val_idx) else None
-    x_check, _y, mask_check = _arrays(
-        windows, parity_pick(val_idx if len(val_idx) else train_idx), w.normalize
-    )
+    check_idx = parity_pick(val_idx if len(val_idx) else train_idx)
+    x_check, _y, mask_check = _arrays(windows, check_idx, w.normalize)
+    future_check = windows.cut(check_idx).future
     if on_start is not None:
         on_start()
 
@@ -395,6 +410,7 @@ def train(
                 n_targets=n_targets,
                 masked=masked,
                 right_padded=w.pad == "post",
+                n_known=n_known,
             )
             compile_model(model, spec)
         if runner:  # this member's initial weights and a fresh optimiser: no new compile
@@ -409,7 +425,9 @@ def train(
         arrays = export_weights(loop.model, network)
         engine = NumpyEngine(network, arrays)
         local = _local_copy(loop.model)
-        diff = check_parity(KerasEngine(local), engine, x_check, mask_check if masked else None)
+        diff = check_parity(
+            KerasEngine(local), engine, x_check, mask_check if masked else None, future_check
+        )
         return Member(local, arrays, engine, result, diff, loop.state())
 
     members: list[Member] = []
@@ -423,7 +441,9 @@ def train(
 
     def predict(idx: np.ndarray) -> np.ndarray:
         c = windows.cut(idx)
-        return predict_scaled(ensemble, c.x, c.mask, n_targets=n_targets, normalize=w.normalize)
+        return predict_scaled(
+            ensemble, c.x, c.mask, n_targets=n_targets, normalize=w.normalize, future=c.future
+        )
 
     on_train = t.calibrate_on == "train"
     calib_idx = train_idx if on_train else val_idx
@@ -490,11 +510,17 @@ def train(
             note("Warning: refit interrupted: the networks as early stopping left them are saved")
     result = _summary(fits)  # the fits that validation watched (history.csv)
     params = sum(int(member.model.count_params()) for member in members)
-    c = spec["columns"]
     card = ModelCard(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         config=run,
-        columns=Columns(c["time_col"], tuple(c["targets"]), tuple(c["inputs"]), c["id_col"]),
+        columns=Columns(
+            c["time_col"],
+            tuple(c["targets"]),
+            tuple(c["inputs"]),
+            c["id_col"],
+            tuple(c.get("known", ())),
+            tuple(c.get("calendar", ())),
+        ),
         source=_source(source, label),
         freq=spec.get("freq"),
         season=season,

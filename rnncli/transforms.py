@@ -77,16 +77,24 @@ def _detrended(z: np.ndarray, phase: np.ndarray, m: int) -> tuple[np.ndarray, np
 
 
 def network_inputs(
-    values: np.ndarray, n_targets: int, transform: TargetTransform, ordinal: np.ndarray, lag: int
+    values: np.ndarray,
+    n_targets: int,
+    transform: TargetTransform,
+    ordinal: np.ndarray,
+    lag: int,
+    calendar: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A series' rows (n, F) -> (its transformed targets (n, T), the network's unscaled inputs).
 
-    The inputs are the transformed targets beside the features as they are, lag-differenced
-    with --difference (then n - lag rows). Training (`dataset.build`) and forecasting
-    (`prepare.prepare`) both go through here, so both see the same space.
+    The inputs are the transformed targets beside the other data columns as they are (past
+    features, known-future columns), then the `calendar` encodings of the rows' time stamps
+    (n, C) when given, lag-differenced with --difference (then n - lag rows; only the targets
+    are differenced). Training (`dataset.build`) and forecasting (`prepare.prepare`) both go
+    through here, so both see the same space.
     """
     base = transform.forward(values[:, :n_targets], ordinal)
-    inputs = np.concatenate([base, values[:, n_targets:]], axis=1)
+    extra = [] if calendar is None else [calendar]
+    inputs = np.concatenate([base, values[:, n_targets:], *extra], axis=1)
     return base, difference(inputs, n_targets, lag) if lag else inputs
 
 

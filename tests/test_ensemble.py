@@ -22,13 +22,15 @@ AIR = SAMPLE / "airpassengers.csv"
 class Fake:
     """An engine whose forecast is a fixed function of its input."""
 
-    horizon, n_targets, masked = 2, 1, False
+    horizon, n_targets, masked, n_known = 2, 1, False, 0
 
     def __init__(self, offset: np.ndarray) -> None:
         self.offset = offset
         self.calls = 0
 
-    def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def predict(
+        self, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
+    ) -> np.ndarray:
         self.calls += 1
         base = x[:, -1:, :1] * np.ones((1, 2, 1), np.float32)
         return (base + self.offset).astype(np.float32)
@@ -59,7 +61,9 @@ def test_median_of_two_is_their_mean() -> None:
 
 def test_one_member_passes_through() -> None:
     class Exact(Fake):
-        def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        def predict(
+            self, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
+        ) -> np.ndarray:
             self.out = np.full((len(x), 2, 1), 7.25, dtype=np.float64)
             return self.out
 

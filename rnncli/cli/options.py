@@ -21,6 +21,8 @@ from typing import Annotated, Any
 
 import typer
 
+from rnncli.calendar import CALENDAR_NAMES
+
 
 class Format(str, Enum):
     table = "table"
@@ -175,8 +177,32 @@ Target = Annotated[
 Features = Annotated[
     list[str] | None,
     typer.Option(
-        help="Extra input column; repeat for several (default: the targets only).",
+        help="Past-only input column (observed up to the forecast origin, e.g. a measured "
+        "temperature; Darts' past covariates, NeuralForecast's hist_exog); repeat for several "
+        "(default: the targets only).",
         metavar="COLUMN",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+Known = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--known",
+        metavar="COLUMN",
+        help="Known-future input column (its values are known in advance: holidays, a price "
+        "set ahead, a weather forecast; Darts' future covariates, NeuralForecast's "
+        "futr_exog): read over the look-back and at every forecast step; predict takes its "
+        "future values from --future. Repeat for several.",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+CalendarOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--calendar",
+        metavar="NAMES",
+        help="Known-future inputs computed from the time stamps, as cyclic sin/cos pairs: a "
+        "comma-separated list of " + ", ".join(CALENDAR_NAMES) + " (no future file needed).",
         rich_help_panel=DATA_PANEL,
     ),
 ]

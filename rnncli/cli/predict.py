@@ -84,9 +84,10 @@ def predict(
         typer.Option(
             "--future",
             dir_okay=False,
-            help="CSV or Parquet file of the features' future values (time column, id column, "
-            "feature columns): needed for --steps beyond the horizon when the model reads "
-            "features.",
+            help="CSV or Parquet file of the inputs' future values (time column, id column, "
+            "input columns): the known-future (--known) columns at every step forecast, in "
+            "whole horizons; the past-only features for --steps beyond the horizon. Calendar "
+            "inputs need none.",
             rich_help_panel=FORECAST_PANEL,
         ),
     ] = None,

@@ -19,9 +19,12 @@ Weight naming (the flat mapping `keras_engine.export_weights` writes and `NumpyE
   ``backward`` for a Bidirectional layer; ``k`` is the number of gates (SimpleRNN 1, LSTM 4
   in Keras's order i, f, c, o; GRU 3 in order z, r, h); ``in_dim`` is n_features for layer 1,
   else the layer below's output width (units, or 2*units when bidirectional).
-- ``head/kernel`` (out_dim, horizon*n_targets) and ``head/bias`` (horizon*n_targets,): the
-  Dense layer ``head``; its output is reshaped to (horizon, n_targets) row-major, as Keras's
-  Reshape does.
+- ``head/kernel`` (out_dim + horizon*n_known, horizon*n_targets) and ``head/bias``
+  (horizon*n_targets,): the Dense layer ``head``; its output is reshaped to (horizon,
+  n_targets) row-major, as Keras's Reshape does. Its input is the last recurrent layer's
+  output, followed (with known-future inputs, n_known > 0) by the known-future block
+  (horizon, n_known) flattened row-major (step by step), as Keras's Flatten and
+  Concatenate give it.
 
 This module imports no TensorFlow or Keras (ruff's TID253 keeps it that way): the NumPy path
 must stay importable on its own.
@@ -47,19 +50,24 @@ class Engine(Protocol):
     horizon: int
     n_targets: int
     masked: bool
+    n_known: int  # columns of the known-future block; 0: the network takes none
 
-    def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def predict(
+        self, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
+    ) -> np.ndarray:
         """Forecasts (N, horizon, n_targets) float32 for windows x (N, look_back, n_features).
 
         `mask` (N, look_back) bool marks the real steps; None means all are real. A network
         built without a mask input (masked=False) ignores it: it was trained on zero-padded
-        windows and reads the padding as values.
+        windows and reads the padding as values. `future` (N, horizon, n_known): the scaled
+        known-future inputs at the forecast steps, required when n_known > 0.
         """
         ...
 
 
 _INT_KEYS = ("units", "layers", "look_back", "n_features", "horizon", "n_targets")
 _BOOL_KEYS = ("bidirectional", "masked")
+_OPTIONAL_KEYS = ("n_known",)  # absent from cards written before known-future inputs
 
 
 def _bad(key: str, want: str, value: Any) -> ArtifactError:
@@ -87,6 +95,7 @@ class NetworkSpec:
     horizon: int
     n_targets: int
     masked: bool
+    n_known: int = 0  # known-future columns concatenated (per forecast step) to the head
 
     def __post_init__(self) -> None:
         if self.cell not in ENGINE_CELLS:
@@ -97,6 +106,8 @@ class NetworkSpec:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise _bad(key, "a positive integer", value)
+        if isinstance(self.n_known, bool) or not isinstance(self.n_known, int) or self.n_known < 0:
+            raise _bad("n_known", "0 or a positive integer", self.n_known)
         for key in _BOOL_KEYS:
             value = getattr(self, key)
             if not isinstance(value, bool):
@@ -112,8 +123,12 @@ class NetworkSpec:
         return self.units * len(self.directions)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain str/int/bool values, safe for yaml.safe_dump."""
-        return asdict(self)
+        """Plain str/int/bool values, safe for yaml.safe_dump (n_known only when > 0, so a
+        network without known-future inputs is recorded as before)."""
+        out = asdict(self)
+        if not self.n_known:
+            del out["n_known"]
+        return out
 
     @classmethod
     def from_dict(cls, d: Any) -> NetworkSpec:
@@ -131,12 +146,12 @@ class NetworkSpec:
                     "rnncli version: retrain the model"
                 )
         for key in names:
-            if key not in d:
+            if key not in d and key not in _OPTIONAL_KEYS:
                 raise ArtifactError(
                     f"network spec is missing key '{key}'; the model directory is damaged or "
                     "from another rnncli version: retrain the model"
                 )
-        return cls(**{key: d[key] for key in names})
+        return cls(**{key: d[key] for key in names if key in d})
 
 
 def weight_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
@@ -153,15 +168,20 @@ def weight_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
                 (2, 3 * spec.units) if spec.cell == "gru" else (k * spec.units,)
             )
         in_dim = spec.out_dim
-    shapes["head/kernel"] = (spec.out_dim, spec.horizon * spec.n_targets)
+    shapes["head/kernel"] = (
+        spec.out_dim + spec.horizon * spec.n_known,
+        spec.horizon * spec.n_targets,
+    )
     shapes["head/bias"] = (spec.horizon * spec.n_targets,)
     return shapes
 
 
-def parity(a: Engine, b: Engine, x: np.ndarray, mask: np.ndarray | None) -> float:
+def parity(
+    a: Engine, b: Engine, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
+) -> float:
     """Largest absolute difference between two engines' forecasts for the same windows."""
-    pa = np.asarray(a.predict(x, mask), dtype=np.float64)
-    pb = np.asarray(b.predict(x, mask), dtype=np.float64)
+    pa = np.asarray(a.predict(x, mask, future), dtype=np.float64)
+    pb = np.asarray(b.predict(x, mask, future), dtype=np.float64)
     if pa.shape != pb.shape:
         raise ValueError(f"engines disagree on the forecast shape: {pa.shape} vs {pb.shape}")
     return float(np.max(np.abs(pa - pb))) if pa.size else 0.0

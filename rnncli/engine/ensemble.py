@@ -25,11 +25,14 @@ class MedianEngine:
         self.members = list(members)
         first = self.members[0]
         self.horizon, self.n_targets, self.masked = first.horizon, first.n_targets, first.masked
+        self.n_known = first.n_known
 
-    def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def predict(
+        self, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
+    ) -> np.ndarray:
         if len(self.members) == 1:
-            return self.members[0].predict(x, mask)
-        outs = np.stack([m.predict(x, mask) for m in self.members])
+            return self.members[0].predict(x, mask, future)
+        outs = np.stack([m.predict(x, mask, future) for m in self.members])
         return np.median(outs, axis=0).astype(np.float32)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnncli.engine import NetworkSpec
-from rnncli.errors import ArtifactError
+from rnncli.errors import ArtifactError, DataError
 
 if TYPE_CHECKING:
     import keras
@@ -32,9 +32,16 @@ class KerasEngine:
         out_shape = tuple(model.outputs[0].shape)
         self.horizon = int(out_shape[1])
         self.n_targets = int(out_shape[2])
-        self.masked = len(model.inputs) == 2
+        # inputs by position, as `network.build_model` orders them: values, mask?, future?
+        # (a bool input is the mask; a (horizon, K) float input after the values the future)
+        later = model.inputs[1:]
+        self.masked = any(str(i.dtype) == "bool" for i in later)
+        known = [i for i in later if str(i.dtype) != "bool"]
+        self.n_known = int(known[0].shape[-1]) if known else 0
 
-    def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def predict(
+        self, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
+    ) -> np.ndarray:
         """Forecasts (N, horizon, n_targets) float32; see `rnncli.engine.Engine.predict`."""
         from rnncli.network import model_inputs
 
@@ -43,7 +50,16 @@ class KerasEngine:
             return np.zeros((0, self.horizon, self.n_targets), dtype=np.float32)
         if self.masked:
             mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, bool)
-        inputs = model_inputs(x, mask, self.masked)
+        if self.n_known:
+            if future is None:
+                raise DataError(
+                    f"this model reads {self.n_known} known-future input(s) at each forecast "
+                    "step; pass their values with the windows"
+                )
+            future = np.asarray(future, dtype=np.float32)
+        else:
+            future = None
+        inputs = model_inputs(x, mask, self.masked, future)
         if len(x) <= BATCH_SIZE:
             out = self.model.predict_on_batch(inputs)
         else:

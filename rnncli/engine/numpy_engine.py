@@ -2,7 +2,10 @@
 
 The network is the one `rnncli.network.build_model` builds: ``layers`` recurrent layers
 (SimpleRNN, LSTM or GRU, each optionally Bidirectional with merge_mode="concat"), the lower
-ones returning sequences, then Dense ``head`` and a reshape to (horizon, n_targets).
+ones returning sequences, then Dense ``head`` and a reshape to (horizon, n_targets). With
+known-future inputs the head reads the last layer's output followed by the known-future block
+(horizon, n_known) flattened step by step: out = [h, f] @ W + b, computed as
+h @ W[:out_dim] + f @ W[out_dim:] + b.
 Arrays are named as `rnncli.engine` documents (`weight_shapes`). Dropout is an inference
 no-op and has no counterpart here.
 
@@ -293,6 +296,7 @@ class NumpyEngine:
         self.horizon = spec.horizon
         self.n_targets = spec.n_targets
         self.masked = spec.masked
+        self.n_known = spec.n_known
         self.block_rows = max(1, int(block_rows))
         self._layers: list[list[_Direction]] = []
         for i in range(1, spec.layers + 1):
@@ -311,13 +315,18 @@ class NumpyEngine:
                     )
                 )
             self._layers.append(directions)
-        self._head_kernel = arrays["head/kernel"]
+        # the head's rows for the recurrent output, and those for the known-future block
+        self._head_kernel = np.ascontiguousarray(arrays["head/kernel"][: spec.out_dim])
+        self._head_known = np.ascontiguousarray(arrays["head/kernel"][spec.out_dim :])
         self._head_bias = arrays["head/bias"]
 
-    def predict(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    def predict(
+        self, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
+    ) -> np.ndarray:
         """Forecasts (N, horizon, n_targets) float32; see `rnncli.engine.Engine.predict`."""
         spec = self.spec
         x, mask = self._inputs(x, mask)
+        known = self._future(future, len(x))
         n = len(x)
         out = np.empty((n, spec.horizon * spec.n_targets), dtype=_F32)
         # one BLAS thread: each step's matmul is small, and OpenBLAS's threads spin waiting
@@ -328,8 +337,29 @@ class NumpyEngine:
                 m = None if mask is None else mask[start:stop]
                 last = self._recurrent(x[start:stop], m, None)
                 np.matmul(last.T, self._head_kernel, out=out[start:stop])
+            if known is not None:
+                out += known @ self._head_known
         out += self._head_bias
         return out.reshape(n, spec.horizon, spec.n_targets)
+
+    def _future(self, future: np.ndarray | None, n: int) -> np.ndarray | None:
+        """The known-future block flattened to (n, horizon * n_known) float32, checked."""
+        spec = self.spec
+        if not spec.n_known:
+            return None
+        want = (n, spec.horizon, spec.n_known)
+        if future is None:
+            raise DataError(
+                f"this model reads {spec.n_known} known-future input(s) at each of its "
+                f"{spec.horizon} forecast steps; pass their values with the windows"
+            )
+        future = np.asarray(future, dtype=_F32)
+        if future.shape != want:
+            raise DataError(
+                f"known-future inputs have shape {future.shape}, this model takes {want} "
+                "(windows, horizon, known inputs)"
+            )
+        return future.reshape(n, spec.horizon * spec.n_known)
 
     def _inputs(
         self, x: np.ndarray, mask: np.ndarray | None
