@@ -66,6 +66,9 @@ def known_model(files: dict[str, Path]) -> Path:
         "--known", "holiday", "--calendar", "dayofweek", "--out", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
+    assert "known-future inputs: holiday, dayofweek (calendar), read at each of the 3 steps" in (
+        result.stderr
+    )
     return out
 
 
