@@ -7,10 +7,12 @@ keras.layers.Masking). Output "forecast": (batch, horizon, n_targets).
 
 Known-future inputs (`--known`, `--calendar`) reach the network twice: as ordinary columns
 of "values" over the look-back, and as "future", their values at the horizon's steps,
-flattened and concatenated to the last recurrent layer's output before the dense head. So
-each forecast step's output weighs every step's known values directly (a holiday on step 3
-moves step 3), while the recurrent state summarises the past; a decoder RNN over the future
-steps would cost a second recurrent pass for horizons that here are short.
+flattened, through one tanh layer of `units` ("future_dense": an effect need not be linear,
+demand rises on cold and on hot days), and concatenated to the last recurrent layer's output
+before the dense head. So each forecast step's output reads every step's known values (a
+holiday on step 3 moves step 3), while the recurrent state summarises the past; a decoder
+RNN over the future steps would cost a second recurrent pass for horizons that here are
+short.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def build_model(
     if n_known:
         future = keras.Input(shape=(horizon, n_known), dtype="float32", name="future")
         flat = keras.layers.Flatten(name="future_flat")(future)
-        h = keras.layers.Concatenate(name="head_inputs")([h, flat])
+        g = keras.layers.Dense(spec.units, activation="tanh", name="future_dense")(flat)
+        h = keras.layers.Concatenate(name="head_inputs")([h, g])
         inputs.append(future)
     h = keras.layers.Dense(horizon * n_targets, name="head")(h)
     out = keras.layers.Reshape((horizon, n_targets), name="forecast")(h)

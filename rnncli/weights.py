@@ -262,6 +262,11 @@ def breakdown_arrays(network: NetworkSpec, arrays: Mapping[str, np.ndarray]) -> 
         else:
             name, class_name, formula = f"{cell}_{i}", CLASS_NAMES[cell], parts[0].formula
         layers.append(LayerReport(name, "recurrent", class_name, parts, total, formula))
+    if "future/kernel" in arrays:  # known-future inputs' tanh layer
+        dense = _dense_part(arrays["future/kernel"], arrays["future/bias"])
+        layers.append(
+            LayerReport("future_dense", "dense", "Dense", (dense,), dense.total, dense.formula)
+        )
     head = _dense_part(arrays["head/kernel"], arrays["head/bias"])
     layers.append(LayerReport("head", "dense", "Dense", (head,), head.total, head.formula))
     totals = [layer.total for layer in layers]

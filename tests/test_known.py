@@ -8,6 +8,7 @@ saved weights: the head is linear in the known-future block.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +116,15 @@ def test_card_records_known_and_calendar_and_round_trips(known_model: Path) -> N
     assert len(meta["series"][0]["center"]) == 5
     assert meta["engine"]["parity_max_abs"] <= 1e-5
     weights = np.load(known_model / "weights.npz")
-    assert weights["head/kernel"].shape == (4 + H * 3, H)
+    # the known block (H steps x 3) goes through a tanh layer of `units` (4) into the head
+    assert weights["future/kernel"].shape == (H * 3, 4)
+    assert weights["head/kernel"].shape == (4 + 4, H)
+    # inspect-weights counts the known-future layer too: its total is Keras's count_params
+    shown = run("inspect-weights", str(known_model), "--format", "json")
+    assert shown.exit_code == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    assert "future_dense" in [layer["name"] for layer in report["layers"]]
+    assert report["total"] == meta["params"]
     parsed = parse(meta, known_model / "rnncli.yaml")
     assert parsed.columns.known == ("holiday",)
     assert parsed.columns.calendar == ("dayofweek",)
@@ -158,17 +167,27 @@ def test_predict_reads_the_future_holiday_at_its_step(files: dict[str, Path], kn
     changed = run("predict", str(known_model), str(files["train"]), "--future", str(changed_file))
     assert changed.exit_code == 0, changed.stderr
     moved = read_csv_text(changed.stdout)["demand_mwh"].to_numpy() - fc["demand_mwh"].to_numpy()
-    # by hand: the head is linear in the known block [holiday, dow_sin, dow_cos] per step, so
-    # a holiday flag raised at step 2 moves step h by (1 / its scale) x the head weight of
-    # (step 2, holiday) for output h, times the target's scale
+    # by hand: the known block [holiday, dow_sin, dow_cos] of each step, scaled with the
+    # recorded statistics and flattened, goes through tanh(f @ Wf + bf) into the head, whose
+    # rows after the recurrent output's 4 weigh it; the rest of the forecast is unchanged, so
+    # the forecast moves by (g' - g) @ W_head[4:], times the target's scale
     meta = card(known_model)
-    center, scale = meta["series"][0]["center"], meta["series"][0]["scale"]
-    kernel = np.load(known_model / "weights.npz")["head/kernel"]
-    units, k = 4, 3
-    row = units + 1 * k + 0  # step 2 (index 1), known column 0 (holiday)
-    expected = (1.0 / scale[2]) * kernel[row, :] * scale[0]
+    center, scale = np.array(meta["series"][0]["center"]), np.array(meta["series"][0]["scale"])
+    dates = pd.DatetimeIndex(future["date"][:H])
+    w = np.load(known_model / "weights.npz")
+
+    def hidden(holiday: np.ndarray) -> np.ndarray:
+        raw = np.concatenate([holiday[:, None], dow(dates)], axis=1)
+        f = ((raw - center[2:]) / scale[2:]).reshape(-1)
+        return np.tanh(f @ w["future/kernel"] + w["future/bias"])
+
+    before = pd.read_csv(files["future"])["holiday"].to_numpy(float)[:H]
+    expected = (hidden(future["holiday"].to_numpy(float)[:H]) - hidden(before)) @ w["head/kernel"][
+        4:
+    ]
+    expected *= scale[0]
     assert np.abs(expected).max() > 1.0  # the flag matters (MWh)
-    np.testing.assert_allclose(moved, expected, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(moved, expected, rtol=1e-3, atol=1e-2)
     assert center[2] == pytest.approx(pd.read_csv(files["train"])["holiday"][:800].mean())
 
 

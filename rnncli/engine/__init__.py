@@ -19,12 +19,14 @@ Weight naming (the flat mapping `keras_engine.export_weights` writes and `NumpyE
   ``backward`` for a Bidirectional layer; ``k`` is the number of gates (SimpleRNN 1, LSTM 4
   in Keras's order i, f, c, o; GRU 3 in order z, r, h); ``in_dim`` is n_features for layer 1,
   else the layer below's output width (units, or 2*units when bidirectional).
-- ``head/kernel`` (out_dim + horizon*n_known, horizon*n_targets) and ``head/bias``
+- with known-future inputs (n_known > 0): ``future/kernel`` (horizon*n_known, units) and
+  ``future/bias`` (units,): the tanh Dense layer ``future_dense`` over the known-future
+  block (horizon, n_known) flattened row-major (step by step), as Keras's Flatten gives it.
+- ``head/kernel`` (out_dim [+ units], horizon*n_targets) and ``head/bias``
   (horizon*n_targets,): the Dense layer ``head``; its output is reshaped to (horizon,
   n_targets) row-major, as Keras's Reshape does. Its input is the last recurrent layer's
-  output, followed (with known-future inputs, n_known > 0) by the known-future block
-  (horizon, n_known) flattened row-major (step by step), as Keras's Flatten and
-  Concatenate give it.
+  output, followed (with known-future inputs) by ``future_dense``'s output, as Keras's
+  Concatenate gives it.
 
 This module imports no TensorFlow or Keras (ruff's TID253 keeps it that way): the NumPy path
 must stay importable on its own.
@@ -168,8 +170,11 @@ def weight_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
                 (2, 3 * spec.units) if spec.cell == "gru" else (k * spec.units,)
             )
         in_dim = spec.out_dim
+    if spec.n_known:
+        shapes["future/kernel"] = (spec.horizon * spec.n_known, spec.units)
+        shapes["future/bias"] = (spec.units,)
     shapes["head/kernel"] = (
-        spec.out_dim + spec.horizon * spec.n_known,
+        spec.out_dim + (spec.units if spec.n_known else 0),
         spec.horizon * spec.n_targets,
     )
     shapes["head/bias"] = (spec.horizon * spec.n_targets,)

@@ -135,6 +135,10 @@ def export_weights(model: keras.Model, spec: NetworkSpec) -> dict[str, np.ndarra
             arrays[f"{prefix}/kernel"] = _numpy(cell.kernel)
             arrays[f"{prefix}/recurrent_kernel"] = _numpy(cell.recurrent_kernel)
             arrays[f"{prefix}/bias"] = _numpy(cell.bias)
+    if spec.n_known:
+        dense = model.get_layer("future_dense")
+        arrays["future/kernel"] = _numpy(dense.kernel)
+        arrays["future/bias"] = _numpy(dense.bias)
     head = model.get_layer("head")
     arrays["head/kernel"] = _numpy(head.kernel)
     arrays["head/bias"] = _numpy(head.bias)

@@ -3,9 +3,9 @@
 The network is the one `rnncli.network.build_model` builds: ``layers`` recurrent layers
 (SimpleRNN, LSTM or GRU, each optionally Bidirectional with merge_mode="concat"), the lower
 ones returning sequences, then Dense ``head`` and a reshape to (horizon, n_targets). With
-known-future inputs the head reads the last layer's output followed by the known-future block
-(horizon, n_known) flattened step by step: out = [h, f] @ W + b, computed as
-h @ W[:out_dim] + f @ W[out_dim:] + b.
+known-future inputs the head reads the last layer's output followed by g = tanh(f @ Wf + bf),
+f the known-future block (horizon, n_known) flattened step by step (layer ``future_dense``):
+out = [h, g] @ W + b, computed as h @ W[:out_dim] + g @ W[out_dim:] + b.
 Arrays are named as `rnncli.engine` documents (`weight_shapes`). Dropout is an inference
 no-op and has no counterpart here.
 
@@ -319,6 +319,9 @@ class NumpyEngine:
         self._head_kernel = np.ascontiguousarray(arrays["head/kernel"][: spec.out_dim])
         self._head_known = np.ascontiguousarray(arrays["head/kernel"][spec.out_dim :])
         self._head_bias = arrays["head/bias"]
+        if spec.n_known:
+            self._future_kernel = arrays["future/kernel"]
+            self._future_bias = arrays["future/bias"]
 
     def predict(
         self, x: np.ndarray, mask: np.ndarray | None, future: np.ndarray | None = None
@@ -338,7 +341,9 @@ class NumpyEngine:
                 last = self._recurrent(x[start:stop], m, None)
                 np.matmul(last.T, self._head_kernel, out=out[start:stop])
             if known is not None:
-                out += known @ self._head_known
+                hidden = known @ self._future_kernel
+                hidden += self._future_bias
+                out += np.tanh(hidden, out=hidden) @ self._head_known
         out += self._head_bias
         return out.reshape(n, spec.horizon, spec.n_targets)
 
