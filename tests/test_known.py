@@ -91,6 +91,12 @@ def card(model: Path) -> dict:
     return read_meta(model)
 
 
+def npz(model: Path) -> dict[str, np.ndarray]:
+    """The arrays of weights.npz (the file closed again)."""
+    with np.load(model / "weights.npz") as f:
+        return {name: f[name] for name in f.files}
+
+
 def dow(dates: pd.DatetimeIndex) -> np.ndarray:
     """dayofweek's (sin, cos) by hand: Monday = 0 of 7."""
     angle = 2 * np.pi * np.asarray(dates.day_of_week, dtype=float) / 7
@@ -115,7 +121,7 @@ def test_card_records_known_and_calendar_and_round_trips(known_model: Path) -> N
     assert (network["n_features"], network["n_known"]) == (5, 3)
     assert len(meta["series"][0]["center"]) == 5
     assert meta["engine"]["parity_max_abs"] <= 1e-5
-    weights = np.load(known_model / "weights.npz")
+    weights = npz(known_model)
     # the known block (H steps x 3) goes through a tanh layer of `units` (4) into the head
     assert weights["future/kernel"].shape == (H * 3, 4)
     assert weights["head/kernel"].shape == (4 + 4, H)
@@ -174,7 +180,7 @@ def test_predict_reads_the_future_holiday_at_its_step(files: dict[str, Path], kn
     meta = card(known_model)
     center, scale = np.array(meta["series"][0]["center"]), np.array(meta["series"][0]["scale"])
     dates = pd.DatetimeIndex(future["date"][:H])
-    w = np.load(known_model / "weights.npz")
+    w = npz(known_model)
 
     def hidden(holiday: np.ndarray) -> np.ndarray:
         raw = np.concatenate([holiday[:, None], dow(dates)], axis=1)
