@@ -24,7 +24,7 @@ import pandas as pd
 
 from rnncli import atomic, tables
 from rnncli.card import ModelCard
-from rnncli.data import format_times
+from rnncli.data import Panel, format_times
 from rnncli.errors import ArtifactError, ConfigError, DataError
 from rnncli.inference import predict_scaled
 from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load, load_engine
@@ -121,7 +121,7 @@ def _future_inputs(
     prep: Prepared,
     times: list[np.ndarray],
     steps: int,
-    future: Source | None,
+    future: Source | Panel | None,
     future_label: str,
     notes: list[str],
 ) -> np.ndarray | None:
@@ -170,7 +170,11 @@ def _future_inputs(
     panel = None
     if needs_file:
         assert future is not None  # checked above
-        panel = read_future(card, str(model.path), future, future_label)
+        panel = (
+            future
+            if isinstance(future, Panel)
+            else read_future(card, str(model.path), future, future_label)
+        )
     return future_inputs(
         card,
         prep,
@@ -188,7 +192,7 @@ def forecast(
     *,
     steps: int | None = None,
     levels: tuple[int, ...] = (),
-    future: Source | None = None,
+    future: Source | Panel | None = None,
     future_label: str = "--future",
 ) -> Forecast:
     """Forecast `steps` (default: the horizon) after each prepared series' last time stamp."""
@@ -342,11 +346,35 @@ def predict(
     """Model directory + DATA -> Forecast. The data is checked before the engine loads."""
     model = load(model_dir, note or (lambda _m: None))
     panel = read_data(model.card, source, label, str(model.path))
-    prep = prepare(model.card, panel, skip_invalid=skip_invalid)  # before the engine load
-    runner = load_engine(model, engine, note)
+    ahead: Source | Panel | None = future
+    problems: list[tuple[str, str]] = []
+    if skip_invalid and future is not None and model.card.columns.known:
+        # a series the future file has no rows for cannot be forecast: --skip-invalid
+        # leaves it out like a series too short (the file is read once, here)
+        ahead = read_future(model.card, str(model.path), future, future_label)
+        problems = _without_future(model.card, panel, ahead, future_label)
+    prep = prepare(model.card, panel, skip_invalid=skip_invalid, problems=problems)
+    runner = load_engine(model, engine, note)  # after the data checks
     return forecast(
-        model, runner, prep, steps=steps, levels=levels, future=future, future_label=future_label
+        model, runner, prep, steps=steps, levels=levels, future=ahead, future_label=future_label
     )
+
+
+def _without_future(
+    card: ModelCard, panel: Panel, future: Panel, future_label: str
+) -> list[tuple[str, str]]:
+    """(id, why) of DATA's series without rows in the future file (known-future inputs)."""
+    have = {s.id for s in future.series}
+    known = ", ".join(card.columns.known)
+    return [
+        (
+            s.id,
+            f"{future_label} has no rows for series '{s.id}'; the model reads {known} "
+            f"(known-future inputs) at each forecast step",
+        )
+        for s in panel.series
+        if s.id not in have
+    ]
 
 
 # ---- output ---------------------------------------------------------------------------------

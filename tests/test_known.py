@@ -409,6 +409,17 @@ def test_a_series_missing_from_the_future_file_is_one_line_error(tmp_path: Path)
     assert result.exit_code == 1
     line = one_error_line(result)
     assert "has no rows for series '2012' (1 of 2 series missing)" in line
+    # --skip-invalid forecasts the series that has its future rows, the same as alone
+    skipped = run(*args, "--future", str(tmp_path / "future_2013.csv"), "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.stderr
+    got = read_csv_text(skipped.stdout)
+    assert set(got["year"].astype(str)) == {"2013"}
+    both = read_csv_text(ok.stdout)
+    assert got["demand_mwh"].tolist() == pytest.approx(
+        both[both["year"].astype(str) == "2013"]["demand_mwh"].tolist(), rel=1e-6
+    )
+    warning = [x for x in skipped.stderr.splitlines() if x.startswith("Warning")]
+    assert len(warning) == 1 and "1 of 2" in warning[0], skipped.stderr
 
 
 # ---- NumPy and Keras agree with known-future inputs ------------------------------------------
