@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +80,20 @@ def panel_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tiny_config(cell="gru", id_col="series_id", look_back=240, min_look_back=24, stride=6)
     pipeline.train(run, str(csv), str(csv), out, note=lambda _m: None)
     return out
+
+
+def one_error_line(result: Any, code: int, expect: Iterable[str] = ()) -> str:
+    """A CliRunner result that failed cleanly: exit `code`, nothing on stdout, no traceback,
+    one `Error:` line on stderr and nothing after it (notes may come first), holding every
+    fragment of `expect`. Returns that line."""
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert isinstance(result.exception, SystemExit), result.exception  # not a crash
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.rstrip("\n").splitlines()
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1, result.stderr
+    assert lines[-1] == errors[0]  # notes may come first, nothing after the error
+    for words in expect:
+        assert words in errors[0], errors[0]
+    return errors[0]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import one_error_line
 from typer.testing import CliRunner
 
 from rnncli.cli import app
@@ -776,18 +777,9 @@ def run_case(case: Case, where: Path, model: Path, monkeypatch: pytest.MonkeyPat
     before = tree(where)
     args = ["model" if a == "MODEL" else a for a in case.args]
     result = runner.invoke(app, args)
-    assert result.exit_code == case.code, (result.stdout, result.stderr)
-    assert isinstance(result.exception, SystemExit), result.exception  # not a crash
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.rstrip("\n").splitlines()
-    errors = [line for line in lines if line.startswith("Error: ")]
-    assert len(errors) == 1, result.stderr
-    assert lines[-1] == errors[0]  # notes may come first, nothing after the error
-    for words in case.expect:
-        assert words in errors[0], errors[0]
+    error = one_error_line(result, case.code, case.expect)
     assert tree(where) == before  # nothing written, not even a temporary file
-    return errors[0]
+    return error
 
 
 @pytest.mark.tf  # the shared tiny model (air_model) is trained once per session
