@@ -76,7 +76,7 @@ class FitSummary:
     stopped_early: bool
     seconds: float
     interrupted: bool = False
-    refit: bool = False  # the saved networks were refitted on every window (--refit)
+    refit: bool = False  # the saved networks were refitted on the windows before the test part
 
 
 @dataclass(frozen=True)

@@ -105,8 +105,9 @@ class TrainSpec:
     # units MASE scores; equal = 1 / windows of its series; none = 1
     series_weight: Literal["scaled", "equal", "none"] = "scaled"
     ensemble: int = 5  # members trained with seeds seed, seed+1, ...; forecasts: their median
-    # after early stopping and scoring, REFIT_EPOCHS more epochs on every window (the held-out
-    # parts included); auto (None): when the seasonal-differencing rule for few windows is off
+    # after early stopping and scoring, REFIT_EPOCHS more epochs on the windows before the test
+    # part (it stays held out); auto (None): when the seasonal-differencing rule for few
+    # windows is off
     refit: bool | None = None
     # XLA-compiled training steps; auto (None): on a CPU without --distribute (TensorFlow's op
     # determinism is then off: it would disable XLA; repeated CPU runs stay bit-identical)

@@ -426,9 +426,9 @@ RefitOpt = Annotated[
     bool | None,
     typer.Option(
         "--refit/--no-refit",
-        help="After early stopping and scoring, 3 more epochs on every window (the held-out "
-        "parts included), so the saved model knows the latest data [default: refit with "
-        "200+ training windows].",
+        help="After early stopping and scoring, 3 more epochs on the training and validation "
+        "windows, so the saved model knows the latest data before the test part (which stays "
+        "held out) [default: refit with 200+ training windows].",
         rich_help_panel=TRAIN_PANEL,
     ),
 ]
