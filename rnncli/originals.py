@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnncli.differencing import reconstruct
+from rnncli.errors import RnnCliError
 from rnncli.transforms import TargetTransform
 
 
@@ -113,7 +114,8 @@ class Originals:
     def phase(self, series: int, rows: np.ndarray) -> np.ndarray:
         """Step ordinals of original rows of a series; rows past its end go on by one a step
         (as the time stamps `predict` gives them do)."""
-        assert self.ordinals is not None
+        if self.ordinals is None:
+            raise RnnCliError("internal: seasonal phases asked of originals without ordinals")
         ordinal = self.ordinals[series]
         last = len(ordinal) - 1
         return np.where(rows <= last, ordinal[np.clip(rows, 0, last)], ordinal[last] + rows - last)

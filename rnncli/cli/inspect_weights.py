@@ -17,6 +17,7 @@ from rnncli.cli.options import (
     FormatOpt,
     ModelDir,
 )
+from rnncli.errors import ArtifactError
 
 
 @app.command(
@@ -54,8 +55,10 @@ def inspect_weights(
         if members > 1:
             console.note(f"an ensemble of {members}: member 1 shown (all have this layout)")
             arrays = modeldir.member_arrays(arrays, member_prefix(0))
-        assert model.card.engine.network is not None  # engine_kind checked it
-        report = weights.breakdown_arrays(model.card.engine.network, arrays)
+        network = model.card.engine.network
+        if network is None:  # engine_kind falls back to Keras without one
+            raise ArtifactError(f"{model.path} has no engine.network in its card; retrain it")
+        report = weights.breakdown_arrays(network, arrays)
     else:
         report = weights.breakdown(modeldir.load_keras(model))
     if fmt == Format.json:

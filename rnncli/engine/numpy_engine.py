@@ -43,7 +43,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from rnncli.engine import NetworkSpec, weight_shapes
-from rnncli.errors import ArtifactError, DataError
+from rnncli.errors import ArtifactError, DataError, RnnCliError
 
 _F32 = np.float32
 # rows per block: a block's gate buffers (rows x 4*units float32) stay in the CPU cache
@@ -184,7 +184,8 @@ class _Direction:
                 if out is not None:
                     out[t] = h
                 continue
-            assert mask is not None  # all_real is None only without a mask
+            if mask is None:  # all_real is None only without a mask
+                raise RnnCliError("internal: a masked step without a mask; please report it")
             m = mask[t][None, :]
             np.copyto(h, h_new, where=m)
             if c is not None and c_new is not None:
