@@ -33,8 +33,9 @@ the same run.
    against materialising the windows (`build()` + the training part's normalised copy, as
    rnncli did before). Each case runs in its own process (peak RSS = its
    `getrusage(RUSAGE_SELF).ru_maxrss`); seconds per epoch are extrapolated from --memory-calls
-   calls of 16 steps after the first (a 10M-row epoch takes an hour). "TF" is the process's
-   RSS after importing TensorFlow and building the model, before any data.
+   calls of 16 steps after the first (a 10M-row epoch takes an hour). Each case runs in
+   `rnncli train`'s order: the panel read and built (then let go), then TensorFlow imported
+   and the model built; "TensorFlow" is the RSS that import and model added.
 """
 
 from __future__ import annotations
@@ -258,22 +259,25 @@ def _memory_worker(job: dict[str, Any]) -> dict[str, Any]:
     from rnncli.fitting import Part
     from rnncli.train import _arrays
 
-    runtime.select_device("cpu")
+    # in `rnncli train`'s order: the data read and built, then TensorFlow and the model
     lb = job["look_back"]
-    _model, loop = _rnncli_loop("lstm", {**job, "masked": True}, (0, lb, 2), True)
-    tf_mb = _rss_mb()
     panel = _tiled_panel(job["rows"])
     series_mb = sum(s.values.nbytes for s in panel.series) / 2**20
     run = build_config({"look_back": lb, "horizon": 1, "min_look_back": 1, "season": 48})
     t = time.perf_counter()
-    if job["stream"]:
+    if job["stream"]:  # as `rnncli train`: the panel as read is let go once built
         ds = build(panel, run.window, windows=False)
+        del panel
         train = Part(ds.windows(), ds.part(TRAIN), None, "last", True)
     else:
         ds = build(panel, run.window)
         x, y, mask = _arrays(ds.windows(), ds.part(TRAIN), "last")
         train = Part(ArrayWindows(x, mask, y), np.arange(len(x)), None, "none", True)
     build_s = time.perf_counter() - t
+    before = _rss_mb()
+    runtime.select_device("cpu")
+    _model, loop = _rnncli_loop("lstm", {**job, "masked": True}, (0, lb, 2), True)
+    tf_mb = _rss_mb() - before
     rng = np.random.default_rng(0)
     loop.epoch(train, job["batch_size"], rng, limit=1)  # compiles
     t = time.perf_counter()
@@ -532,7 +536,8 @@ def memory_table(args: argparse.Namespace) -> None:
     rows = [int(r) for r in args.memory_rows.split(",")]
     job = {"mode": "memory", "look_back": 64, "units": 64, "batch_size": 128, "seed": 1,
            "calls": args.memory_calls}  # fmt: skip
-    fixed = run_worker({**job, "rows": 10_000, "stream": True})["peak_mb"]
+    small = run_worker({**job, "rows": 10_000, "stream": True})
+    fixed = small["peak_mb"]
     print()
     print(
         "### Memory: peak RSS and seconds per epoch, streamed batches vs materialised windows "
@@ -567,7 +572,8 @@ def memory_table(args: argparse.Namespace) -> None:
         "`dataset.build` with windows, then the training part's level-normalised copy (what "
         f"rnncli did before the streamed batches); run only up to {args.materialise_max:,} rows. "
         f"Fixed: the peak of the same streamed run on 10,000 rows ({fixed:,.0f} MB: Python, "
-        f"TensorFlow ({s['tf_mb']:,.0f} MB after import and model), XLA's compile). Series MB: "
+        f"TensorFlow ({small['tf_mb']:,.0f} MB for its import and the model), XLA's compile). "
+        "Series MB: "
         "the panel's values as read (float64, rows x 2 columns)."
     )
 

@@ -66,25 +66,6 @@ class StridedWindows:
     pad: Literal["pre", "post"] = "post"
     n_known: int = 0  # the last n_known input columns are known-future inputs
 
-    @classmethod
-    def from_series(
-        cls,
-        scaled: list[np.ndarray],
-        series: np.ndarray,
-        origin: np.ndarray,
-        *,
-        look_back: int,
-        horizon: int,
-        n_targets: int,
-        pad: Literal["pre", "post"] = "post",
-        n_known: int = 0,
-    ) -> StridedWindows:
-        """From each series' scaled rows and each window's (series, origin)."""
-        offsets = np.cumsum([0] + [len(s) for s in scaled])
-        tail = np.zeros((look_back, scaled[0].shape[1]), np.float32)
-        values = np.concatenate([*scaled, tail]).astype(np.float32, copy=False)
-        return cls(values, offsets, series, origin, look_back, horizon, n_targets, pad, n_known)
-
     @property
     def padded(self) -> bool:
         return bool(len(self.origin)) and bool(self.origin.min() < self.look_back)

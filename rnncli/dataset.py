@@ -149,7 +149,9 @@ class Dataset:
     # (N, look_back, n_inputs) float32, scaled; with `build(windows=False)` an empty
     # (0, look_back, n_inputs): `streamed` holds the scaled series and cuts them
     x: np.ndarray
-    y: np.ndarray  # (N, horizon, n_targets) float32, scaled
+    # (N, horizon, n_targets) float32, scaled; with `build(windows=False)` an empty
+    # (0, horizon, n_targets), like `target_time` (0, horizon)
+    y: np.ndarray
     mask: np.ndarray | None  # (N, look_back) bool, None when nothing is padded (or not built)
     series: np.ndarray  # (N,) int32 index into series_ids
     split: np.ndarray  # (N,) int8: 0 train, 1 val, 2 test, -1 straddles two parts (unused)
@@ -158,15 +160,17 @@ class Dataset:
     scaler: Scaler
     sizes: dict[str, list[int]]  # per split, rows of each series
     skipped: list[str]  # series skipped as too short (--skip-short)
-    origin: np.ndarray  # (N,) index in its series of each window's first target
+    origin: np.ndarray  # (N,) int32 index in its series of each window's first target
     # per series its original target values (n_original, n_targets); with --difference x and y
     # hold differences, and `origin` counts rows of the differenced series (the original row
     # of a window's first target is origin + lag)
     orig: list[np.ndarray]
     lag: int = 0
     spec: WindowSpec | None = None  # the window spec as decided (automatic values resolved)
-    # per series: its targets in the transformed space (log, deseasonalised), its transform
-    # and the step ordinal of each row (`timestamps.step_ordinals`: the seasonal phase)
+    # per series: its targets in the transformed space (log, deseasonalised; kept only with
+    # --difference, which rebuilds forecasts from them: `transformed` makes them otherwise),
+    # its transform and the step ordinal of each row (`timestamps.step_ordinals`: the
+    # seasonal phase)
     base: list[np.ndarray] | None = None
     transforms: list[TargetTransform] | None = None
     ordinals: list[np.ndarray] | None = None
@@ -178,7 +182,8 @@ class Dataset:
     n_known: int = 0
 
     def part(self, split: int) -> np.ndarray:
-        return np.flatnonzero(self.split == split)
+        """The indices (int32) of the windows in part `split`."""
+        return np.arange(len(self.split), dtype=np.int32)[self.split == split]
 
     def windows(self) -> Windows:
         """Every window, cut a batch at a time (from the scaled series when it has them)."""
@@ -198,6 +203,14 @@ class Dataset:
             self.transforms,
             self.ordinals,
         )
+
+    def transformed(self, i: int) -> np.ndarray:
+        """Series i's targets in the transformed space (log, deseasonalised)."""
+        if self.base is not None:
+            return self.base[i]
+        if self.transforms is None or self.ordinals is None:
+            return self.orig[i]
+        return self.transforms[i].forward(self.orig[i], self.ordinals[i])
 
     def original_targets(self, idx: np.ndarray) -> np.ndarray:
         """Targets of windows idx in original units (N, horizon, n_targets)."""
@@ -271,67 +284,90 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
     transforms: list[TargetTransform] = []
     ordinals: list[np.ndarray] = []
     parts: list[tuple[np.ndarray, ...]] = []
-    scaled_series: list[np.ndarray] = []
     ids: list[str] = []
     centers, scales, skipped = [], [], []
     sizes: dict[str, list[int]] = {name: [] for name in SPLITS}
+    need = lag + min_lb + spec.horizon  # rows a series needs for one window
+    # every kept series' scaled rows end to end in one buffer (then `look_back` zero rows,
+    # see StridedWindows), and every window's series, part and origin in one array each:
+    # filled in place, no per-series copies to concatenate
+    kept = [len(s.values) - lag for s in panel.series if len(s.values) >= need]
+    n_windows = sum(len(range(min_lb, n - spec.horizon + 1, spec.stride)) for n in kept)
+    buffer: np.ndarray | None = None
+    offsets = [0]
+    series = np.empty(n_windows, np.int32)
+    split = np.full(n_windows, -1, np.int8)  # -1: its targets straddle two parts
+    at_all = np.empty(n_windows, np.int32)
+    done = 0  # windows so far
     for s in panel.series:
         n_orig = len(s.values)
         name = f"series '{s.id}'" if panel.columns.id_col is not None else "the series"
-        if n_orig < lag + min_lb + spec.horizon:
+        if n_orig < need:
             if spec.skip_short:
                 skipped.append(f"{s.id} ({n_orig} steps)")
                 continue
-            need = f"look-back {min_lb} + horizon {spec.horizon}"
-            total = min_lb + spec.horizon
+            need_text = f"look-back {min_lb} + horizon {spec.horizon}"
             if lag:
-                need, total = f"difference {lag} + {need}", total + lag
+                need_text = f"difference {lag} + {need_text}"
             raise DataError(
-                f"{name} has {n_orig} time steps, fewer than {need} = {total}; lower "
+                f"{name} has {n_orig} time steps, fewer than {need_text} = {need}; lower "
                 f"--look-back (or set --min-look-back), or pass --skip-short to leave it out"
             )
         n = n_orig - lag
         n_train, n_val, n_test = part_sizes(
             spec, n_orig, n, len(panel.series), min_lb + spec.horizon, name
         )
-        target = np.asarray(s.values[:, :n_targets], dtype=np.float64)
-        ordinal = step_ordinals(s.time, panel.freq)
+        # the targets as an array of their own where the panel has other columns (a view of
+        # one column would keep every column of the panel alive)
+        target = np.ascontiguousarray(s.values[:, :n_targets], dtype=np.float64)
+        ordinal = _compact(step_ordinals(s.time, panel.freq))
         encoded = calendar.encode(s.time, panel.columns.calendar, name) if n_calendar else None
         fitted = fit_series(s.values, ordinal, spec, n_targets, n_train, n_val, name, encoded)
         transform, base, values, center, scale = fitted
-        time = s.time[lag:]
-        scaled = ((values - center) / scale).astype(np.float32)
+        if buffer is None:
+            buffer = np.zeros((sum(kept) + look_back, values.shape[1]), np.float32)
+        scaled = buffer[offsets[-1] : offsets[-1] + n]
+        # (values - center) / scale in float64, rounded once to float32 (fit_series's
+        # `values` is this function's own array)
+        np.divide(np.subtract(values, center, out=values), scale, out=scaled, casting="same_kind")
+        offsets.append(offsets[-1] + n)
         at = origins(n, look_back, spec.horizon, spec.stride, min_lb)
         end = at + spec.horizon
-        split = np.full(len(at), -1, dtype=np.int8)
-        split[end <= n_train] = TRAIN
-        split[(at >= n_train) & (end <= n_train + n_val)] = VAL
-        split[at >= n_train + n_val] = TEST
-        if windows:
-            x, mask = history(scaled, at, look_back, spec.pad)
-        else:
-            x = np.zeros((0, look_back, scaled.shape[1]), np.float32)
-            mask = np.ones((0, look_back), bool)
-        y = targets(scaled, at, spec.horizon, n_targets)
-        steps = at[:, None] + np.arange(spec.horizon)[None, :]
-        index = len(ids)
+        mine = slice(done, done + len(at))
+        done += len(at)
+        series[mine], at_all[mine] = len(ids), at
+        part_of = split[mine]
+        part_of[end <= n_train] = TRAIN
+        part_of[(at >= n_train) & (end <= n_train + n_val)] = VAL
+        part_of[at >= n_train + n_val] = TEST
         ids.append(s.id)
         centers.append(center)
         scales.append(scale)
         for part, count in zip(SPLITS, (n_train, n_val, n_test), strict=True):
             sizes[part].append(count)
         originals.append(target)
-        bases.append(base)
+        if lag:
+            bases.append(base)
         transforms.append(transform)
         ordinals.append(ordinal)
-        scaled_series.append(scaled)
-        parts.append((x, y, mask, np.full(len(at), index, np.int32), split, time[steps], at))
-    if not parts:
+        if windows:  # materialised: look-backs, masks, targets and their time stamps
+            x, mask = history(scaled, at, look_back, spec.pad)
+            y = targets(scaled, at, spec.horizon, n_targets)
+            steps = at[:, None] + np.arange(spec.horizon)[None, :]
+            parts.append((x, mask, y, s.time[lag:][steps]))
+    if not ids or buffer is None:
         raise DataError("no series is long enough for the look-back and horizon")
-    # one series: its arrays as they are; a panel: one concatenation
-    x, y, mask, series, split, times, at = (
-        p[0] if len(p) == 1 else np.concatenate(p) for p in zip(*parts, strict=True)
-    )
+    if done != n_windows:  # the count above and `origins` disagree: a bug
+        raise ConfigError(f"internal: {done} windows made, {n_windows} counted")
+    at = at_all
+    if windows:  # one series: its arrays as they are; a panel: one concatenation
+        joined = [p[0] if len(p) == 1 else np.concatenate(p) for p in zip(*parts, strict=True)]
+        x, mask, y, times = joined
+    else:  # streamed: only their shapes (the windows are cut from `buffer` a batch at a time)
+        x = np.zeros((0, look_back, buffer.shape[1]), np.float32)
+        mask = np.ones((0, look_back), bool)
+        y = np.zeros((0, spec.horizon, n_targets), np.float32)
+        times = np.zeros((0, spec.horizon), panel.series[0].time.dtype)
     scaler = Scaler(spec.scale, np.array(centers), np.array(scales))
     ds = Dataset(
         x,
@@ -348,19 +384,20 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
         originals,
         lag,
         spec,
-        bases,
+        bases if lag else None,
         transforms,
         ordinals,
         few_windows,
-        StridedWindows.from_series(
-            scaled_series,
+        StridedWindows(
+            buffer,
+            np.array(offsets, dtype=np.int64),
             series,
             at,
-            look_back=look_back,
-            horizon=spec.horizon,
-            n_targets=n_targets,
-            pad=spec.pad,
-            n_known=n_known,
+            look_back,
+            spec.horizon,
+            n_targets,
+            spec.pad,
+            n_known,
         ),
         n_known,
     )
@@ -370,6 +407,13 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
             "lower --look-back or --val-size/--test-size"
         )
     return ds
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    """Integers as int32 where they fit (half the memory of int64)."""
+    if len(a) and np.iinfo(np.int32).min <= a.min() and a.max() <= np.iinfo(np.int32).max:
+        return a.astype(np.int32)
+    return a
 
 
 def fit_series(

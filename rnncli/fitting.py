@@ -238,7 +238,8 @@ class Loop:
         steps = -(-n // (per * r))
         calls = -(-steps // chunk)
         padded = calls * chunk if r == 1 else steps  # see one_device
-        order = rng.permutation(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64))
+        order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        rng.shuffle(order)  # in place: rng.permutation would copy
         # replica g takes order[g::r] (views, no copy), in batches of `per`; the last batches
         # are padded with -1 (weight 0)
         shards = [order[g::r] for g in range(r)]

@@ -332,6 +332,10 @@ def train(
     modeldir.check_target(out, force, note)
     given = run.window  # before the automatic values are decided
     panel, ds, spec, run = load_training_data(source, label, run, note)
+    # what the card needs of the data as read, then let it go: training holds only the
+    # windows' scaled series (`Dataset.streamed`) and the original targets
+    records, from_file = _records(ds, panel), panel is not None
+    del panel
     w, m, t = run.window, run.model, run.train
     look_back = w.look_back
     assert look_back is not None  # build decided it
@@ -467,7 +471,7 @@ def train(
     # which only early stopping has seen
     scored, scored_split = (test_idx, "test") if len(test_idx) else (val_idx, "val")
     rows: list[dict[str, Any]] = []
-    if panel is not None and len(scored):
+    if from_file and len(scored):
         insample = scoring.insample_targets(ds.originals, list(ds.sizes["train"]))
         rows = scoring.score(
             ds.originals,
@@ -490,7 +494,7 @@ def train(
         # (windows whose targets end before the test part: the parts' own and those across
         # the train/val boundary)
         before_test = np.add(ds.sizes["train"], ds.sizes["val"])[ds.series]
-        seen = np.flatnonzero(ds.origin + w.horizon <= before_test)
+        seen = np.flatnonzero(ds.origin + w.horizon <= before_test).astype(np.int32)
         every = inputs(seen)
         kept = f"; the {len(test_idx)} test windows stay held out" if len(test_idx) else ""
         note(f"refit: {REFIT_EPOCHS} more epochs on {len(seen)} train and val windows{kept}")
@@ -526,7 +530,7 @@ def train(
         season=season,
         scale_method=w.scale,
         masked=masked,
-        series=_records(ds, panel),
+        series=records,
         windows=counts,
         fit=FitSummary(
             len(result.history),
@@ -647,8 +651,7 @@ def _insample_scales(ds: Dataset, season: int) -> np.ndarray:
     out = []
     for i in range(len(ds.series_ids)):
         rows = ds.sizes["train"][i]
-        base = ds.base[i] if ds.base is not None else ds.orig[i]
-        part = base[: rows + ds.lag]
+        part = ds.transformed(i)[: rows + ds.lag]
         if ds.lag:
             part = part[ds.lag :] - part[: -ds.lag]
         part = (part - ds.scaler.center[i, :n_targets]) / ds.scaler.scale[i, :n_targets]
