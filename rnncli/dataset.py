@@ -153,7 +153,7 @@ class Dataset:
     # (0, horizon, n_targets), like `target_time` (0, horizon)
     y: np.ndarray
     mask: np.ndarray | None  # (N, look_back) bool, None when nothing is padded (or not built)
-    series: np.ndarray  # (N,) int32 index into series_ids
+    series: np.ndarray  # (N,) index into series_ids: int16 (int32 from 32,768 series on)
     split: np.ndarray  # (N,) int8: 0 train, 1 val, 2 test, -1 straddles two parts (unused)
     target_time: np.ndarray  # (N, horizon) datetime64[ns] or int64
     series_ids: list[str]
@@ -169,8 +169,8 @@ class Dataset:
     spec: WindowSpec | None = None  # the window spec as decided (automatic values resolved)
     # per series: its targets in the transformed space (log, deseasonalised; kept only with
     # --difference, which rebuilds forecasts from them: `transformed` makes them otherwise),
-    # its transform and the step ordinal of each row (`timestamps.step_ordinals`: the
-    # seasonal phase)
+    # its transform and the seasonal phase of each row (its `timestamps.step_ordinals`
+    # modulo the season: all the transform reads of it, one byte a row for most seasons)
     base: list[np.ndarray] | None = None
     transforms: list[TargetTransform] | None = None
     ordinals: list[np.ndarray] | None = None
@@ -295,7 +295,7 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
     n_windows = sum(len(range(min_lb, n - spec.horizon + 1, spec.stride)) for n in kept)
     buffer: np.ndarray | None = None
     offsets = [0]
-    series = np.empty(n_windows, np.int32)
+    series = np.empty(n_windows, np.int16 if len(kept) < 2**15 else np.int32)
     split = np.full(n_windows, -1, np.int8)  # -1: its targets straddle two parts
     at_all = np.empty(n_windows, np.int32)
     done = 0  # windows so far
@@ -320,7 +320,7 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
         # the targets as an array of their own where the panel has other columns (a view of
         # one column would keep every column of the panel alive)
         target = np.ascontiguousarray(s.values[:, :n_targets], dtype=np.float64)
-        ordinal = _compact(step_ordinals(s.time, panel.freq))
+        ordinal = step_ordinals(s.time, panel.freq)
         encoded = calendar.encode(s.time, panel.columns.calendar, name) if n_calendar else None
         fitted = fit_series(s.values, ordinal, spec, n_targets, n_train, n_val, name, encoded)
         transform, base, values, center, scale = fitted
@@ -349,7 +349,7 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
         if lag:
             bases.append(base)
         transforms.append(transform)
-        ordinals.append(ordinal)
+        ordinals.append(_phases(ordinal, spec.season or 1))
         if windows:  # materialised: look-backs, masks, targets and their time stamps
             x, mask = history(scaled, at, look_back, spec.pad)
             y = targets(scaled, at, spec.horizon, n_targets)
@@ -409,11 +409,12 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
     return ds
 
 
-def _compact(a: np.ndarray) -> np.ndarray:
-    """Integers as int32 where they fit (half the memory of int64)."""
-    if len(a) and np.iinfo(np.int32).min <= a.min() and a.max() <= np.iinfo(np.int32).max:
-        return a.astype(np.int32)
-    return a
+def _phases(ordinal: np.ndarray, season: int) -> np.ndarray:
+    """Step ordinals modulo the season, in the smallest integer type that holds them: all a
+    transform reads of them (`TargetTransform` takes every ordinal modulo its season, which
+    is the spec's for every series of a training set), at a byte a row for most seasons."""
+    dtype = np.uint8 if season <= 256 else np.uint16 if season <= 2**16 else np.int64
+    return (ordinal % season).astype(dtype)
 
 
 def fit_series(
@@ -515,7 +516,7 @@ def save_npz(path: Path, ds: Dataset, spec: dict[str, Any]) -> None:
         # the original targets of all series, end to end, and where each one starts
         "orig_values": np.concatenate(ds.orig) if ds.orig else np.zeros((0, ds.y.shape[-1])),
         "orig_starts": np.cumsum([0] + [len(o) for o in ds.orig]),
-        # the step ordinal of each of those rows (the seasonal phase)
+        # the seasonal phase of each of those rows (its step ordinal modulo the season)
         "orig_ordinals": np.concatenate(ds.ordinals) if ds.ordinals else np.zeros(0, np.int64),
     }
     if ds.mask is not None:

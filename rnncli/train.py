@@ -191,6 +191,10 @@ def _arrays(windows: Windows, idx: np.ndarray, normalize: str) -> tuple[Any, np.
 
 PARITY_TOLERANCE = 1e-5  # max |numpy - keras| in scaled units that the card accepts
 PARITY_WINDOWS = 256  # windows the engines are compared on
+# the intervals' calibration windows, at most (evenly spread over the part: a big panel's
+# validation part would otherwise be cut, forecast and recursed whole, at once)
+CALIBRATION_WINDOWS = 20_000
+SCORE_CHUNK = 65_536  # windows cut and forecast at a time when scoring
 
 
 def _source(source: str | Path | IO[str], label: str) -> DataSource:
@@ -229,10 +233,15 @@ def _records(ds: Dataset, panel: Panel | None) -> tuple[SeriesRecord, ...]:
     return tuple(out)
 
 
-def parity_pick(idx: np.ndarray) -> np.ndarray:
-    """Up to PARITY_WINDOWS of the windows idx, evenly spread: those the engines are compared on."""
-    n = min(len(idx), PARITY_WINDOWS)
+def spread(idx: np.ndarray, most: int) -> np.ndarray:
+    """Up to `most` of the windows idx, evenly spread (all of them when they are fewer)."""
+    n = min(len(idx), most)
     return idx[np.linspace(0, len(idx) - 1, n).astype(int)] if len(idx) else idx[:0]
+
+
+def parity_pick(idx: np.ndarray) -> np.ndarray:
+    """The windows the engines are compared on: up to PARITY_WINDOWS of idx."""
+    return spread(idx, PARITY_WINDOWS)
 
 
 def _calibration(
@@ -444,13 +453,23 @@ def train(
     ensemble = MedianEngine([member.engine for member in members])
 
     def predict(idx: np.ndarray) -> np.ndarray:
-        c = windows.cut(idx)
-        return predict_scaled(
-            ensemble, c.x, c.mask, n_targets=n_targets, normalize=w.normalize, future=c.future
-        )
+        out = []
+        for a in range(0, max(len(idx), 1), SCORE_CHUNK):  # a few batches' memory at a time
+            c = windows.cut(idx[a : a + SCORE_CHUNK])
+            pred = predict_scaled(
+                ensemble, c.x, c.mask, n_targets=n_targets, normalize=w.normalize, future=c.future
+            )
+            out.append(pred)
+        return out[0] if len(out) == 1 else np.concatenate(out)
 
     on_train = t.calibrate_on == "train"
-    calib_idx = train_idx if on_train else val_idx
+    calib_all = train_idx if on_train else val_idx
+    calib_idx = spread(calib_all, CALIBRATION_WINDOWS)
+    if len(calib_idx) < len(calib_all):
+        note(
+            f"intervals calibrated on {len(calib_idx)} of the {len(calib_all)} "
+            f"{'training' if on_train else 'validation'} windows, evenly spread"
+        )
     calibration = _calibration(ds, windows, calib_idx, ensemble, w, on_train)
     if on_train:
         note(

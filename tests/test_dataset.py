@@ -136,7 +136,7 @@ def test_splits_are_per_series_in_a_panel() -> None:
     assert ds.target_time[b & (ds.split == VAL)].ravel().tolist() == [6, 7]
     assert ds.target_time[b & (ds.split == TEST)].ravel().tolist() == [8, 9]
     assert ds.series_ids == ["a", "b"]
-    assert ds.series.dtype == np.int32
+    assert ds.series.dtype == np.int16  # int32 from 32,768 series on
     assert ds.split.dtype == np.int8
 
 

@@ -170,3 +170,29 @@ def test_evaluate_reports_coverage_overall_and_per_series(panel_model: Path) -> 
         assert overall["points"] == sum(r["points"] for r in per)
         inside = sum(r["coverage"] * r["points"] for r in per) / overall["points"]
         assert overall["coverage"] == pytest.approx(inside)
+
+
+def test_spread_picks_evenly_and_keeps_all_when_fewer() -> None:
+    from rnncli.train import spread
+
+    idx = np.arange(100, 200, dtype=np.int32)
+    np.testing.assert_array_equal(spread(idx, 5), [100, 124, 149, 174, 199])
+    np.testing.assert_array_equal(spread(idx, 500), idx)
+    assert len(spread(idx[:0], 5)) == 0
+
+
+@pytest.mark.tf
+def test_calibration_windows_are_capped_and_evenly_spread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part with more windows than CALIBRATION_WINDOWS calibrates on that many (spread
+    over it, `spread`), and train says so."""
+    import rnncli.train
+
+    monkeypatch.setattr(rnncli.train, "CALIBRATION_WINDOWS", 10)
+    model = train(tmp_path / "capped", "--val-size", "0", "--calibrate-on", "train", quiet=False)
+    calibration = json.loads((model / "calibration.json").read_text())
+    assert calibration["n"] == 10
+    stderr = (tmp_path / "capped.stderr").read_text()
+    # AirPassengers: 144 - 12 test rows, look-back 12, horizon 12 -> 109 training windows
+    assert "intervals calibrated on 10 of the 109 training windows, evenly spread" in stderr
