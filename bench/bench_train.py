@@ -165,12 +165,16 @@ def _throughput_worker(job: dict[str, Any]) -> dict[str, Any]:
 
     from rnncli import runtime
     from rnncli.batches import ArrayWindows
-    from rnncli.fitting import Part
+    from rnncli.fitting import Part, threads_per_op
 
     if job["mode"] == "plain":  # TensorFlow's defaults (oneDNN on), as a tutorial runs it
         import tensorflow  # noqa: F401
     else:
         runtime.select_device("cpu")  # imports TensorFlow the way rnncli does (oneDNN off)
+        # and its threads per op, as `rnncli train` sets them (for the whole process: a
+        # paired plain Keras fit runs with them too)
+        rule = threads_per_op(job["units"], job["batch_size"], job.get("xla", True), "CPU")
+        runtime.op_threads(rule)
     data = np.load(job["npz"])
     x, y = data["x_train"], data["y_train"]
     out: dict[str, Any] = {"cells": {}, "peak": _peak_flops() if job.get("peak") else None}
@@ -256,7 +260,7 @@ def _memory_worker(job: dict[str, Any]) -> dict[str, Any]:
     from rnncli.batches import ArrayWindows
     from rnncli.config import build_config
     from rnncli.dataset import TRAIN, build
-    from rnncli.fitting import Part
+    from rnncli.fitting import Part, threads_per_op
     from rnncli.train import _arrays
 
     # in `rnncli train`'s order: the data read and built, then TensorFlow and the model
@@ -276,6 +280,7 @@ def _memory_worker(job: dict[str, Any]) -> dict[str, Any]:
     build_s = time.perf_counter() - t
     before = _rss_mb()
     runtime.select_device("cpu")
+    runtime.op_threads(threads_per_op(job["units"], job["batch_size"], True, "CPU"))
     _model, loop = _rnncli_loop("lstm", {**job, "masked": True}, (0, lb, 2), True)
     tf_mb = _rss_mb() - before
     rng = np.random.default_rng(0)
@@ -364,6 +369,8 @@ def median(values: list[float]) -> float:
 
 
 def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
+    from rnncli.fitting import ONE_THREAD_PER_OP
+
     lines = CSV.read_text(encoding="utf-8").splitlines()
     csv = tmp / "vic.csv"
     csv.write_text("\n".join(lines[: args.rows + 1]) + "\n", encoding="utf-8")
@@ -462,7 +469,10 @@ def throughput_tables(args: argparse.Namespace, tmp: Path) -> None:
         "time / rnncli epoch time, with rnncli's TF_ENABLE_ONEDNN_OPTS=0 (its runtime sets it), "
         "and with oneDNN on for both (TensorFlow's default, which the separate plain Keras "
         "processes use). rnncli: 16 steps per call, XLA, op determinism off (the default on "
-        "CPU); --no-xla: op determinism on. Epoch 1 includes tracing (and XLA's compile)."
+        "CPU), one thread per op where batch x units <= "
+        f"{ONE_THREAD_PER_OP:,} (`fitting.threads_per_op`, as `rnncli train`; in the paired "
+        "process the plain fit runs with it too); --no-xla: op determinism on, TensorFlow's "
+        "threads. Epoch 1 includes tracing (and XLA's compile)."
     )
 
 

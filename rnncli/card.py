@@ -90,6 +90,7 @@ class EngineRecord:
     xla: bool = False
     deterministic: bool = True
     members: int = 1  # --ensemble: networks whose median is the forecast
+    op_threads: int = 0  # threads per TensorFlow op while training; 0: TensorFlow's default
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ class ModelCard:
                 "xla": e.xla,
                 "deterministic": e.deterministic,
                 "members": e.members,
+                "op_threads": e.op_threads,
             },
             "versions": dict(self.versions),
         }
@@ -464,6 +466,7 @@ def _engine(r: _Reader, meta: dict[str, Any]) -> EngineRecord:
         bool(raw.get("xla", False)),
         bool(raw.get("deterministic", True)),
         int(r.optional(raw, "members", int, "engine") or 1),
+        int(r.optional(raw, "op_threads", int, "engine") or 0),
     )
 
 

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 ProgressHook = Callable[[int, dict[str, float]], None]
 
 STEPS_PER_EXECUTION = 16  # optimiser steps per call of the compiled function (bench_train)
+# batch x units up to which an XLA step on a CPU runs fastest with one thread per op: its
+# matrices are too small to split (bench_train's threads table)
+ONE_THREAD_PER_OP = 128 * 96
 CHUNK_BYTES = 64 << 20  # at most this much of cut windows per call (a few batches)
 
 
@@ -80,6 +83,14 @@ def set_determinism(on: bool) -> None:
 
     if config.is_op_determinism_enabled():
         config.disable_op_determinism()
+
+
+def threads_per_op(units: int, batch: int, xla: bool, device: str) -> int:
+    """Threads per TensorFlow op for training: 1 for XLA steps on a CPU whose matrices are
+    small (batch x units up to ONE_THREAD_PER_OP; independent ops still run side by side),
+    else 0 (TensorFlow's default: one per core)."""
+    small = batch * units <= ONE_THREAD_PER_OP
+    return 1 if xla and small and device.startswith("CPU") else 0
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:

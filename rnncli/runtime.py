@@ -89,6 +89,15 @@ def select_device(choice: str) -> str:
     return f"GPU ({name})" + (f" + {len(found) - 1} more" if len(found) > 1 else "")
 
 
+def op_threads(threads: int) -> int:
+    """Run each TensorFlow op on at most `threads` threads, if no op has run yet; the number
+    in force (0: TensorFlow's default, one per core)."""
+    tf = tensorflow()
+    with contextlib.suppress(RuntimeError):  # initialised already: keep what it has
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+    return int(tf.config.threading.get_intra_op_parallelism_threads())
+
+
 def info() -> dict[str, Any]:
     """Versions and the devices TensorFlow sees."""
     from rnncli import __version__

@@ -335,7 +335,7 @@ def train(
     from rnncli.engine.ensemble import MedianEngine
     from rnncli.engine.keras_engine import KerasEngine, export_weights
     from rnncli.engine.numpy_engine import NumpyEngine
-    from rnncli.fitting import seed_everything
+    from rnncli.fitting import seed_everything, threads_per_op
     from rnncli.network import build_model, slow_path_reasons
 
     modeldir.check_target(out, force, note)
@@ -359,9 +359,15 @@ def train(
     known = [*c.get("known", ()), *(f"{n} (calendar)" for n in c.get("calendar", ()))]
     if known:
         note(f"known-future inputs: {', '.join(known)}, read at each of the {w.horizon} steps")
+    train_idx, val_idx = ds.part(TRAIN), ds.part(VAL)
+    if t.batch_size is None:
+        t = dataclasses.replace(t, batch_size=auto_batch_size(len(train_idx)))
+        run = dataclasses.replace(run, train=t)
     device = runtime.select_device(t.device)
     note(f"device: {device}")
     plan = distribute.plan(t.distribute, t.xla, device)  # before any TensorFlow op runs
+    assert t.batch_size is not None  # set just above
+    threads = runtime.op_threads(threads_per_op(m.units, t.batch_size, plan.xla, device))
     if plan.workers > 1:
         note(f"worker {plan.rank + 1} of {plan.workers}" + (" (chief)" if plan.chief else ""))
     if device.startswith("GPU"):
@@ -388,10 +394,6 @@ def train(
         masked=masked,
         n_known=n_known,
     )
-    train_idx, val_idx = ds.part(TRAIN), ds.part(VAL)
-    if t.batch_size is None:
-        t = dataclasses.replace(t, batch_size=auto_batch_size(len(train_idx)))
-        run = dataclasses.replace(run, train=t)
     season = ds.spec.season if ds.spec is not None and ds.spec.season else 1
     few_windows = ds.few_windows
     scales = _insample_scales(ds, season) if t.series_weight == "scaled" else None
@@ -571,6 +573,7 @@ def train(
             members=len(members),
             xla=plan.xla,
             deterministic=not plan.xla,
+            op_threads=threads,
         ),
     )
     extra = {modeldir.CALIBRATION_FILE: calibration}

@@ -176,3 +176,42 @@ def test_distribute_mistakes_are_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr
     assert not out.exists()
+
+
+def test_small_xla_steps_on_a_cpu_take_one_thread_per_op() -> None:
+    from rnncli.fitting import ONE_THREAD_PER_OP, threads_per_op
+
+    assert ONE_THREAD_PER_OP == 128 * 96
+    assert threads_per_op(64, 128, True, "CPU (x86_64)") == 1  # the defaults
+    assert threads_per_op(96, 128, True, "CPU (x86_64)") == 1
+    assert threads_per_op(128, 128, True, "CPU (x86_64)") == 0  # big enough to split
+    assert threads_per_op(64, 512, True, "CPU (x86_64)") == 0
+    assert threads_per_op(64, 128, False, "CPU (x86_64)") == 0  # --no-xla: TF's threads
+    assert threads_per_op(64, 128, True, "GPU (H200)") == 0
+
+
+@pytest.mark.tf
+def test_a_fresh_train_runs_one_thread_per_op_and_the_card_says_so(tmp_path: Path) -> None:
+    """In its own process (no TensorFlow op has run yet) a small model trains with one
+    thread per op: TensorFlow reports it in force, and the card records it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "m"
+    code = (
+        "import sys, tensorflow as tf\n"
+        "from rnncli.__main__ import run\n"
+        "try:\n"
+        "    run()\n"
+        "finally:\n"
+        "    print('threads', tf.config.threading.get_intra_op_parallelism_threads())\n"
+    )
+    args = ["train", str(AIR), "--out", str(out), "--units", "4", "--epochs", "1",
+            "--ensemble", "1", "--look-back", "12", "--horizon", "3", "-q"]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "threads 1"
+    engine = yaml.safe_load((out / "rnncli.yaml").read_text())["engine"]
+    assert engine["op_threads"] == 1 and engine["xla"] is True
