@@ -111,8 +111,7 @@ def load_training_data(
             f"Warning: skipped {len(ds.skipped)} series too short for look-back + horizon "
             f"(--skip-short): {listed}"
         )
-    assert ds.spec is not None
-    return panel, ds, spec_dict(panel, ds), dataclasses.replace(run, window=ds.spec)
+    return panel, ds, spec_dict(panel, ds), dataclasses.replace(run, window=decided(ds)[0])
 
 
 def pin_columns(run: RunConfig, data: str) -> RunConfig:
@@ -137,23 +136,29 @@ def check_times(panel: Panel) -> None:
         check_series(s.time, panel.freq, where, "the data's")
 
 
+def decided(ds: Dataset) -> tuple[WindowSpec, int]:
+    """The window spec `build` decided and its look-back; an error if it has none (a bug)."""
+    if ds.spec is None or ds.spec.look_back is None:
+        raise TrainingError("internal: the windows have no decided look-back")
+    return ds.spec, ds.spec.look_back
+
+
 def decisions(ds: Dataset, given: WindowSpec) -> list[str]:
     """Lines for stderr: what the automatic rules decided, and each part left without windows
     (a warning naming the option to change)."""
-    w = ds.spec
-    assert w is not None and w.look_back is not None  # build decides them
+    w, look_back = decided(ds)
     out = []
     if given.look_back is None:
         out.append(
-            f"look-back {w.look_back}: 1.25 x the longer of horizon {w.horizon} and season "
+            f"look-back {look_back}: 1.25 x the longer of horizon {w.horizon} and season "
             f"{w.season or 1} (set --look-back)"
         )
-    padded = int((ds.origin < w.look_back).sum())  # a window has `origin` steps before it
+    padded = int((ds.origin < look_back).sum())  # a window has `origin` steps before it
     if padded:
         shortest = min(len(o) for o in ds.orig)
         which = "the shortest series has" if len(ds.orig) > 1 else "the series has"
         out.append(
-            f"padded: {padded} of {len(ds.origin)} windows have fewer than {w.look_back} real "
+            f"padded: {padded} of {len(ds.origin)} windows have fewer than {look_back} real "
             f"steps (masked; {which} {shortest}; --min-look-back {w.min_look_back})"
         )
     counts, n_series = ds.counts(), len(ds.series_ids)
@@ -346,8 +351,7 @@ def train(
     records, from_file = _records(ds, panel), panel is not None
     del panel
     w, m, t = run.window, run.model, run.train
-    look_back = w.look_back
-    assert look_back is not None  # build decided it
+    look_back = decided(ds)[1]
     counts = ds.counts()
     note(
         f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
@@ -360,14 +364,13 @@ def train(
     if known:
         note(f"known-future inputs: {', '.join(known)}, read at each of the {w.horizon} steps")
     train_idx, val_idx = ds.part(TRAIN), ds.part(VAL)
-    if t.batch_size is None:
-        t = dataclasses.replace(t, batch_size=auto_batch_size(len(train_idx)))
-        run = dataclasses.replace(run, train=t)
+    batch = t.batch_size if t.batch_size is not None else auto_batch_size(len(train_idx))
+    t = dataclasses.replace(t, batch_size=batch)
+    run = dataclasses.replace(run, train=t)
     device = runtime.select_device(t.device)
     note(f"device: {device}")
     plan = distribute.plan(t.distribute, t.xla, device)  # before any TensorFlow op runs
-    assert t.batch_size is not None  # set just above
-    threads = runtime.op_threads(threads_per_op(m.units, t.batch_size, plan.xla, device))
+    threads = runtime.op_threads(threads_per_op(m.units, batch, plan.xla, device))
     if plan.workers > 1:
         note(f"worker {plan.rank + 1} of {plan.workers}" + (" (chief)" if plan.chief else ""))
     if device.startswith("GPU"):
