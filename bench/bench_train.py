@@ -29,8 +29,9 @@ the same run.
    on all windows) with the same batch size and the validation windows scored each epoch.
 3. (--memory) Peak RSS and seconds per epoch for panels of --memory-rows rows (the
    half-hourly series tiled: each series a copy of the 52,608 rows, demand + temperature),
-   look-back 64, horizon 1: rnncli's streamed batches (`build(windows=False)`, cut per call)
-   against materialising the windows (`build()` + the training part's normalised copy, as
+   look-back 64, horizon 1: rnncli's streamed batches (`build(windows=False)`, cut per call,
+   with the default series weights looked up per batch, as `rnncli train` runs) against
+   materialising the windows (`build()` + the training part's normalised copy, as
    rnncli did before). Each case runs in its own process (peak RSS = its
    `getrusage(RUSAGE_SELF).ru_maxrss`); seconds per epoch are extrapolated from --memory-calls
    calls of 16 steps after the first (a 10M-row epoch takes an hour). Each case runs in
@@ -261,7 +262,8 @@ def _memory_worker(job: dict[str, Any]) -> dict[str, Any]:
     from rnncli.config import build_config
     from rnncli.dataset import TRAIN, build
     from rnncli.fitting import Part, threads_per_op
-    from rnncli.train import _arrays
+    from rnncli.train import _arrays, _insample_scales
+    from rnncli.weighting import series_weights
 
     # in `rnncli train`'s order: the data read and built, then TensorFlow and the model
     lb = job["look_back"]
@@ -269,10 +271,12 @@ def _memory_worker(job: dict[str, Any]) -> dict[str, Any]:
     series_mb = sum(s.values.nbytes for s in panel.series) / 2**20
     run = build_config({"look_back": lb, "horizon": 1, "min_look_back": 1, "season": 48})
     t = time.perf_counter()
-    if job["stream"]:  # as `rnncli train`: the panel as read is let go once built
-        ds = build(panel, run.window, windows=False)
+    if job["stream"]:  # as `rnncli train`: the panel as read is let go once built, and
+        ds = build(panel, run.window, windows=False)  # the default series weights looked up
         del panel
-        train = Part(ds.windows(), ds.part(TRAIN), None, "last", True)
+        idx = ds.part(TRAIN)
+        weights = series_weights(ds.series[idx], _insample_scales(ds, 48), "scaled")
+        train = Part(ds.windows(), idx, weights, "last", True, ds.series)
     else:
         ds = build(panel, run.window)
         x, y, mask = _arrays(ds.windows(), ds.part(TRAIN), "last")

@@ -62,12 +62,24 @@ class Part:
 
     windows: Windows
     idx: np.ndarray  # (n,) window indices
-    weights: np.ndarray | None  # (n,) each window's loss weight; None: all 1
+    # (n,) each window's loss weight, or with `series` (n_series,) each series'; None: all 1
+    weights: np.ndarray | None
     normalize: str = "none"
     masked: bool = False
+    # every window's series (indexed like `windows`): `weights` are then per series, and a
+    # batch's are looked up (`weighting.series_weights`), no array of one weight per window
+    series: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.idx)
+
+    def weight(self, pos: np.ndarray) -> np.ndarray:
+        """The loss weights of the windows at positions `pos` of `idx`."""
+        if self.weights is None:
+            return np.ones(len(pos), np.float32)
+        if self.series is None:
+            return self.weights[pos]
+        return self.weights[self.series[self.idx[pos]]]
 
 
 def set_determinism(on: bool) -> None:
@@ -309,7 +321,7 @@ def _cut(part: Part, slots: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, n
     real = flat >= 0
     pos = np.where(real, flat, 0)
     inputs, y = model_batch(part.windows, part.idx[pos], part.normalize, part.masked)
-    w = np.ones(len(flat), np.float32) if part.weights is None else part.weights[pos]
+    w = part.weight(pos)
     w = np.where(real, w, 0.0).astype(np.float32)
     return (
         [a.reshape(k, b, *a.shape[1:]) for a in inputs],

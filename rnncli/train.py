@@ -41,7 +41,7 @@ from rnncli.errors import TrainingError
 from rnncli.fitting import FitResult, Interrupted, Loop, Part, ProgressHook, compile_model, fit
 from rnncli.inference import normalize_windows, predict_scaled
 from rnncli.timestamps import check_series
-from rnncli.weighting import insample_scale, window_weights
+from rnncli.weighting import insample_scale, series_weights
 
 if TYPE_CHECKING:
     from rnncli.engine import Engine
@@ -402,8 +402,8 @@ def train(
     scales = _insample_scales(ds, season) if t.series_weight == "scaled" else None
 
     def inputs(idx: np.ndarray) -> Part:
-        weights = window_weights(ds.series[idx], scales, t.series_weight)
-        return Part(windows, idx, weights, w.normalize, masked)
+        weights = series_weights(ds.series[idx], scales, t.series_weight)
+        return Part(windows, idx, weights, w.normalize, masked, ds.series)
 
     train_data = inputs(train_idx)
     val = inputs(val_idx) if len(val_idx) else None

@@ -27,15 +27,24 @@ def insample_scale(values: np.ndarray, season: int) -> float:
     return d if np.isfinite(d) and d > 0 else 1.0
 
 
-def window_weights(series: np.ndarray, scales: np.ndarray | None, mode: str) -> np.ndarray | None:
-    """Weights (N,) for windows of `series` (N,), with per-series `scales` d_s; None: all 1."""
+def series_weights(series: np.ndarray, scales: np.ndarray | None, mode: str) -> np.ndarray | None:
+    """Each series' window weight (float32, indexed by series) for the windows of `series`
+    (N,), normalised to mean 1 over those windows; None: all 1. A window's weight is its
+    series' entry, so training keeps one number per series, not one per window."""
     if mode == "none" or len(series) == 0:
         return None
     counts = np.bincount(series)
-    w = 1.0 / counts[series]
+    with np.errstate(divide="ignore"):  # a series without windows here: never looked up
+        per = 1.0 / counts
     if mode == "scaled" and scales is not None:
-        w = w / scales[series]
-    return (w / w.mean()).astype(np.float32)
+        per = per / scales[: len(counts)]
+    return (per / per[series].mean()).astype(np.float32)
 
 
-__all__ = ["insample_scale", "window_weights"]
+def window_weights(series: np.ndarray, scales: np.ndarray | None, mode: str) -> np.ndarray | None:
+    """Weights (N,) for windows of `series` (N,), with per-series `scales` d_s; None: all 1."""
+    per = series_weights(series, scales, mode)
+    return None if per is None else per[series]
+
+
+__all__ = ["insample_scale", "series_weights", "window_weights"]

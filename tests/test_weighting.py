@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnncli.weighting import insample_scale, window_weights
+from rnncli.weighting import insample_scale, series_weights, window_weights
 
 
 def test_insample_scale_by_hand() -> None:
@@ -59,3 +59,23 @@ def test_series_missing_from_the_part_and_none() -> None:
     np.testing.assert_allclose(w, [0.3, 0.3, 2.4], rtol=1e-6)
     assert window_weights(np.array([0, 1]), np.array([1.0, 2.0]), "none") is None
     assert window_weights(np.zeros(0, dtype=np.int64), None, "equal") is None
+
+
+def test_a_part_looks_its_batches_weights_up_per_series() -> None:
+    """Training keeps one weight per series (`series_weights`) and looks each batch's up;
+    they are bit for bit the per-window weights, for any positions of the part."""
+    from rnncli.batches import ArrayWindows
+    from rnncli.fitting import Part
+
+    rng = np.random.default_rng(3)
+    series_all = rng.integers(0, 7, 500).astype(np.int16)  # every window's series
+    scales = rng.uniform(0.5, 3.0, 7)
+    idx = np.sort(rng.choice(500, 300, replace=False)).astype(np.int32)  # the part
+    per_window = window_weights(series_all[idx], scales, "scaled")
+    per_series = series_weights(series_all[idx], scales, "scaled")
+    assert per_window is not None and per_series is not None and len(per_series) == 7
+    windows = ArrayWindows(np.zeros((500, 2, 1), np.float32), None, np.zeros((500, 1, 1)))
+    part = Part(windows, idx, per_series, series=series_all)
+    pos = rng.permutation(300)[:64]
+    np.testing.assert_array_equal(part.weight(pos), per_window[pos])
+    assert Part(windows, idx, per_window).weight(pos).tolist() == per_window[pos].tolist()
