@@ -34,7 +34,7 @@ the same run.
    materialising the windows (`build()` + the training part's normalised copy, as
    rnncli did before). Each case runs in its own process (peak RSS = its
    `getrusage(RUSAGE_SELF).ru_maxrss`); seconds per epoch are extrapolated from --memory-calls
-   calls of 16 steps after the first (a 10M-row epoch takes an hour). Each case runs in
+   calls of 16 steps after the first (a 10M-row epoch takes 13-20 minutes here). Each case runs in
    `rnncli train`'s order: the panel read and built (then let go), then TensorFlow imported
    and the model built; "TensorFlow" is the RSS that import and model added.
 """

@@ -35,7 +35,8 @@ ProgressHook = Callable[[int, dict[str, float]], None]
 
 STEPS_PER_EXECUTION = 16  # optimiser steps per call of the compiled function (bench_train)
 # batch x units up to which an XLA step on a CPU runs fastest with one thread per op: its
-# matrices are too small to split (bench_train's threads table)
+# matrices are too small to split (bench_train's throughput table, before and after; 128
+# units at batch 128 and 256 units were faster with TensorFlow's threads)
 ONE_THREAD_PER_OP = 128 * 96
 CHUNK_BYTES = 64 << 20  # at most this much of cut windows per call (a few batches)
 
