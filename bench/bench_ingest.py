@@ -170,7 +170,12 @@ def run_build(panel) -> dict[str, np.ndarray]:
     from rnncli.config import WindowSpec
     from rnncli.dataset import build
 
-    spec = WindowSpec(look_back=LOOK_BACK, horizon=HORIZON, val_size=0.1, test_size=0.1)
+    # the loop's windows exactly: full look-backs only (no padded first windows), standard
+    # scaling and no target transform (the defaults would pick them from the data)
+    spec = WindowSpec(
+        look_back=LOOK_BACK, horizon=HORIZON, val_size=0.1, test_size=0.1,
+        min_look_back=LOOK_BACK, scale="standard", transform="none", deseasonalize="none",
+    )  # fmt: skip
     ds = build(panel, spec)
     return {
         "x": ds.x,
