@@ -125,7 +125,8 @@ class ModelCard:
     @property
     def look_back(self) -> int:
         look_back = self.config.window.look_back
-        assert look_back is not None  # parse() refuses a card without one
+        if look_back is None:  # parse() refuses a card without one
+            raise ArtifactError("the model card has no window.look_back; retrain the model")
         return look_back
 
     @property

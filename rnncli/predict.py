@@ -90,14 +90,17 @@ def forecast_scaled(
     values = [v[-look_back:] for v in values]  # only the last look-back is ever read
     series = np.arange(len(values))
     out: list[np.ndarray] = []
-    for done in range(0, steps, horizon):
-        if future is None and (n_known or (done and n_inputs > n_targets)):
+
+    def needed() -> np.ndarray:
+        if future is None:
             raise ConfigError("the future values of the model's other inputs are needed")
+        return future
+
+    for done in range(0, steps, horizon):
         if done:
             rows = out[-1].astype(np.float32)
             if n_inputs > n_targets:
-                assert future is not None  # checked above
-                rows = np.concatenate([rows, future[:, done - horizon : done, :]], axis=2)
+                rows = np.concatenate([rows, needed()[:, done - horizon : done, :]], axis=2)
             values = [
                 np.concatenate([v, r])[-look_back:] for v, r in zip(values, rows, strict=True)
             ]
@@ -105,8 +108,8 @@ def forecast_scaled(
         x, mask = windows_at(values, series, at, look_back, pad)
         block = None
         if n_known:
-            assert future is not None  # checked above
-            block = future[:, done : done + horizon, future.shape[2] - n_known :]
+            ahead = needed()
+            block = ahead[:, done : done + horizon, ahead.shape[2] - n_known :]
         out.append(
             predict_scaled(engine, x, mask, n_targets=n_targets, normalize=normalize, future=block)
         )
@@ -168,8 +171,7 @@ def _future_inputs(
             f"or fewer"
         )
     panel = None
-    if needs_file:
-        assert future is not None  # checked above
+    if needs_file and future is not None:  # (needed and absent is refused above)
         panel = (
             future
             if isinstance(future, Panel)

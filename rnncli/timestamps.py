@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rnncli.data import format_time, infer_freq, yyyymmdd
-from rnncli.errors import ArtifactError, DataError
+from rnncli.errors import ArtifactError, DataError, RnnCliError
 
 B_MAX_GAP_DAYS = 4  # business days: Fri -> Tue (a Monday holiday) is still one step
 
@@ -105,8 +105,9 @@ def check_steps(time: np.ndarray, freq: str | None, where: str, whose: str = "th
                 f"days); fill the missing rows (the model expects one row per business day)"
             )
         return
+    elif freq is None:  # dates always come with a frequency: a bug otherwise
+        raise RnnCliError(f"internal: {where}: time stamps without a frequency to check")
     else:
-        assert freq is not None  # dates always come with a frequency
         nominal = _nominal(pd.DatetimeIndex(time[:-1]), _offset(freq)).astype(np.float64)
         size = step.astype("timedelta64[ns]").astype(np.float64)
     bad = np.flatnonzero((size > 1.5 * nominal) | (size < 0.5 * nominal))
