@@ -292,7 +292,7 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
     # see StridedWindows), and every window's series, part and origin in one array each:
     # filled in place, no per-series copies to concatenate
     kept = [len(s.values) - lag for s in panel.series if len(s.values) >= need]
-    n_windows = sum(len(range(min_lb, n - spec.horizon + 1, spec.stride)) for n in kept)
+    n_windows = sum(len(origins(n, look_back, spec.horizon, spec.stride, min_lb)) for n in kept)
     buffer: np.ndarray | None = None
     offsets = [0]
     series = np.empty(n_windows, np.int16 if len(kept) < 2**15 else np.int32)
@@ -357,8 +357,6 @@ def build(panel: Panel, spec: WindowSpec, *, windows: bool = True) -> Dataset:
             parts.append((x, mask, y, s.time[lag:][steps]))
     if not ids or buffer is None:
         raise DataError("no series is long enough for the look-back and horizon")
-    if done != n_windows:  # the count above and `origins` disagree: a bug
-        raise ConfigError(f"internal: {done} windows made, {n_windows} counted")
     at = at_all
     if windows:  # one series: its arrays as they are; a panel: one concatenation
         joined = [p[0] if len(p) == 1 else np.concatenate(p) for p in zip(*parts, strict=True)]
