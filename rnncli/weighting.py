@@ -41,10 +41,4 @@ def series_weights(series: np.ndarray, scales: np.ndarray | None, mode: str) -> 
     return (per / per[series].mean()).astype(np.float32)
 
 
-def window_weights(series: np.ndarray, scales: np.ndarray | None, mode: str) -> np.ndarray | None:
-    """Weights (N,) for windows of `series` (N,), with per-series `scales` d_s; None: all 1."""
-    per = series_weights(series, scales, mode)
-    return None if per is None else per[series]
-
-
-__all__ = ["insample_scale", "series_weights", "window_weights"]
+__all__ = ["insample_scale", "series_weights"]
