@@ -33,7 +33,6 @@ from rnncli.dataset import (
     VAL,
     Dataset,
     build,
-    load_npz,
     spec_dict,
 )
 from rnncli.engine.ensemble import member_prefix
@@ -42,6 +41,7 @@ from rnncli.fitting import FitResult, Interrupted, Loop, Part, ProgressHook, com
 from rnncli.inference import normalize_windows, predict_scaled
 from rnncli.timestamps import check_series
 from rnncli.weighting import insample_scale, series_weights
+from rnncli.windowsfile import load_npz
 
 if TYPE_CHECKING:
     from rnncli.engine import Engine

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from rnncli import cli
 from rnncli.cli import app
-from rnncli.dataset import load_npz
 from rnncli.errors import RnnCliError
+from rnncli.windowsfile import load_npz
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 PRICES = str(SAMPLE / "prices.csv")

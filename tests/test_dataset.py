@@ -17,12 +17,11 @@ from rnncli.dataset import (
     Scaler,
     build,
     fit_scale,
-    load_npz,
     part_sizes,
-    save_npz,
     spec_dict,
 )
 from rnncli.errors import DataError
+from rnncli.windowsfile import load_npz, save_npz
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -120,7 +120,7 @@ def ingest(
     source, label = open_data(data)
     _panel, ds, spec, _run = load_training_data(source, label, run, note=console.note, windows=True)
     if out is not None:
-        from rnncli.dataset import save_npz
+        from rnncli.windowsfile import save_npz
 
         save_npz(out, ds, spec)
         console.note(f"wrote {out}")
