@@ -1,14 +1,21 @@
 """Write a file atomically: a reader sees the old file or the complete new one, never a part.
 
-Every output rnncli writes (`train --out`, `ingest --out`, `predict --output`) creates its
-missing parent directories, as `mkdir -p` would (`make_parents`).
+Every output rnncli writes (`train --out`, `ingest --out`, `predict --output`, `--plot`)
+creates its missing parent directories, as `mkdir -p` would (`make_parents`).
+
+The new file is written to a hidden temporary file beside the target, `.NAME.PID.XXXX.tmp`,
+then renamed over it. A process killed with SIGKILL (or by the system) while it writes cannot
+remove its temporary file; the next write to the same target removes those whose process is
+gone (`sweep`), as `modeldir.recover` does for a model directory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +31,37 @@ def make_parents(path: Path) -> None:
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
 
 
+_TEMPORARY = re.compile(r"(\d+)\.[a-z0-9_]{8}\.tmp")  # after .NAME.: mkstemp's 8 characters
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (someone else's process counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process
+        return True
+    return True
+
+
+def sweep(path: Path) -> list[Path]:
+    """Remove the temporary files that writes of `path` by processes now gone left beside it
+    (.NAME.PID.XXXX.tmp); the ones removed. A live process's file is left alone."""
+    removed = []
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        stamp = _TEMPORARY.fullmatch(tmp.name[len(prefix) :])
+        if stamp is None:  # not one of ours, or another target's (.NAME.5.PID.XXXX.tmp)
+            continue
+        pid = int(stamp.group(1))
+        if pid != os.getpid() and not alive(pid):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path) -> Iterator[BinaryIO]:
     """A binary file handle on a temporary file beside `path`, renamed over it on success.
@@ -31,7 +69,8 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
     The temporary file is flushed to disk and renamed over `path` (os.replace). An existing
     file keeps its permissions, a new one gets the usual ones (0o666 less the umask). On any
     failure the temporary file is removed, `path` is left as it was and the error (an
-    OSError for a write that the system refused, naming `path`) is raised.
+    OSError for a write that the system refused, naming `path`) is raised. Temporary files
+    that killed writes of `path` left behind are removed first (`sweep`).
     """
     path = Path(path)
     make_parents(path)
@@ -43,8 +82,10 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    sweep(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        prefix = f".{path.name}.{os.getpid()}."
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     except OSError as exc:
         raise _naming(exc, path) from None
     try:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from rnncli import yamlio
-from rnncli.atomic import make_parents, write_atomic
+from rnncli.atomic import alive, make_parents, write_atomic
 from rnncli.card import ModelCard, parse
 from rnncli.errors import ArtifactError, describe_os_error
 
@@ -184,16 +184,6 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # EPERM: someone else's process
-        return True
-    return True
-
-
 def recover(target: Path, note: Callable[[str], None] = _silent) -> bool:
     """Put back a model that a crash between the two renames of the fallback swap left at
     .NAME.old-PID with nothing at NAME; True if it did. The new model that was being swapped
@@ -209,7 +199,7 @@ def recover(target: Path, note: Callable[[str], None] = _silent) -> bool:
         return False
     _mtime, pid, old = max(hidden)
     deadline = time.monotonic() + 2.0
-    while pid != os.getpid() and _alive(pid) and time.monotonic() < deadline:
+    while pid != os.getpid() and alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)  # a save may be between its two renames right now
         if target.exists():
             return False
@@ -217,13 +207,28 @@ def recover(target: Path, note: Callable[[str], None] = _silent) -> bool:
         old.rename(target)
     except OSError:
         return target.exists()  # another process recovered it first
-    if not _alive(pid):
+    if not alive(pid):
         shutil.rmtree(_hidden(target, "tmp", pid), ignore_errors=True)
     note(
         f"recovered {target} from {old.name}: an earlier save was interrupted between its "
         f"two renames; the previous model is back"
     )
     return True
+
+
+def sweep(target: Path) -> list[Path]:
+    """Remove what saves of `target` killed with SIGKILL left beside it: a half-written
+    .NAME.tmp-PID, and once a model is back at `target`, a .NAME.old-PID (`recover` puts that
+    one back when there is none). Only those of processes now gone; the ones removed."""
+    removed = []
+    kinds = ("tmp", "old") if target.is_dir() else ("tmp",)
+    for kind in kinds:
+        for left in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*"):
+            digits = left.name.rpartition("-")[2]
+            if digits.isdigit() and int(digits) != os.getpid() and not alive(int(digits)):
+                shutil.rmtree(left, ignore_errors=True)
+                removed.append(left)
+    return removed
 
 
 def save(
@@ -240,6 +245,7 @@ def save(
     import numpy as np
 
     check_target(target, force)
+    sweep(target)
     tmp = _hidden(target, "tmp", os.getpid())
     try:
         make_parents(target)

@@ -9,8 +9,6 @@ and titles; `save_png` writes the file atomically.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rnncli.atomic import atomic_open
 from rnncli.errors import DataError
 
 if TYPE_CHECKING:
@@ -183,21 +182,15 @@ def _origins_label(p: HeldOutPlot, one_path: bool, small: bool) -> str:
 
 
 def save_png(fig: Any, path: Path) -> None:
-    """Write the figure as a PNG: a temporary file beside `path`, then renamed over it."""
+    """Write the figure as a PNG with `atomic.atomic_open`: the old file or the whole new one."""
     path = Path(path)
     if path.is_dir():
         raise DataError(f"cannot write the plot to {path}: it is a directory")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        with atomic_open(path) as stream:
+            fig.savefig(stream, format="png", dpi=DPI)
     except OSError as exc:
         raise DataError(f"cannot write the plot to {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            fig.savefig(stream, format="png", dpi=DPI)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def pick(ids: Sequence[str], chosen: Sequence[str]) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -348,6 +349,26 @@ def test_save_writes_everything(tiny_model, tmp_path: Path) -> None:
     loaded = artifacts.load(target)
     assert loaded.card.created == "first"
     assert artifacts.load_keras(loaded).count_params() == tiny_model.count_params() == 39
+
+
+@pytest.mark.tf
+def test_save_removes_what_killed_saves_left(tiny_model, tmp_path: Path) -> None:
+    """A save killed with SIGKILL leaves .NAME.tmp-PID (and, after its first rename,
+    .NAME.old-PID); the next save removes those of processes now gone, not a live one's."""
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()  # a process id that has exited
+    target = tmp_path / "model"
+    save(target, tiny_model, "first")
+    left = [tmp_path / f".model.{kind}-{proc.pid}" for kind in ("tmp", "old")]
+    live = tmp_path / f".model.tmp-{os.getppid()}"
+    for path in [*left, live]:
+        path.mkdir()
+        (path / "part").write_text("x")
+    save(target, tiny_model, "second", force=True)
+    assert hidden(tmp_path) == [live.name]
+    assert artifacts.load(target).card.created == "second"
 
 
 @pytest.mark.tf

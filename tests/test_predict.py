@@ -154,6 +154,32 @@ def test_write_atomic_replaces_whole_files(tmp_path: Path) -> None:
     assert info.value.filename == str(tmp_path / "fc.csv" / "fc.csv")
 
 
+def test_write_atomic_removes_the_temporary_files_of_killed_writes(tmp_path: Path) -> None:
+    """A write killed with SIGKILL leaves .NAME.PID.XXXX.tmp; the next write of that file
+    removes it, and leaves a live process's, another file's and a stranger's alone."""
+    gone = _dead_pid()
+    live = os.getppid()
+    left = tmp_path / f".fc.csv.{gone}.abcd_123.tmp"
+    running = tmp_path / f".fc.csv.{live}.abcd_123.tmp"
+    other = tmp_path / f".fc.csv.5.{gone}.abcd_123.tmp"  # a write of fc.csv.5
+    stranger = tmp_path / ".fc.csv.notes.tmp"
+    for path in (left, running, other, stranger):
+        path.write_text("part")
+    predicting.write_atomic(tmp_path / "fc.csv", "a\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["fc.csv", running.name, other.name, stranger.name]
+    )
+
+
+def _dead_pid() -> int:
+    """The process id of a process that has exited (and been reaped)."""
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
 # ---- usage errors (exit 2) and a missing model (exit 1): no TensorFlow ------------------------
 
 
