@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_train.py                 # throughput + M1 wall time (~15 min)
     .venv/bin/python bench/bench_train.py --memory        # + peak RSS at 1M and 10M rows
+    .venv/bin/python bench/bench_train.py --workers --no-throughput --no-m1   # two workers
     .venv/bin/python bench/bench_train.py --rows 3000 --epochs 3 --repeats 1 --no-m1   # quick
 
 Run it with `nice` on a shared machine; every table compares against a reference measured in
@@ -37,6 +38,14 @@ the same run.
    calls of 16 steps after the first (a 10M-row epoch takes 13-20 minutes here). Each case runs in
    `rnncli train`'s order: the panel read and built (then let go), then TensorFlow imported
    and the model built; "TensorFlow" is the RSS that import and model added.
+4. (--workers) `--distribute multiworker` with two local worker processes on loopback ports
+   (TF_CONFIG), each pinned to one core, against one process using both cores: `rnncli train`
+   on the first --workers-rows rows of the half-hourly data (target demand_mw, feature
+   temperature_c, look-back 64, horizon 1, LSTM 64, one member, --no-refit, --patience 0) at
+   global batch 128, with XLA (the default on a CPU: under a strategy only each worker's
+   gradients are compiled) and with --no-xla. Seconds per epoch are the difference of the
+   card's fit seconds between a 9-epoch and a 3-epoch run, over 6 (start-up and compilation
+   cancel out).
 """
 
 from __future__ import annotations
@@ -592,6 +601,92 @@ def memory_table(args: argparse.Namespace) -> None:
     )
 
 
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def _fit_seconds(cmd: list[str], out: Path, workers: int) -> tuple[float, int]:
+    """The chief's card fit seconds and training windows of `cmd` run alone, or as
+    `workers` processes pinned to one core each."""
+    import yaml
+
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("TF_CONFIG", None)
+    procs = []
+    if workers == 1:
+        procs.append(
+            subprocess.Popen(
+                [*cmd, "--out", str(out)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        )
+    else:
+        cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(workers)]}
+        for k in range(workers):
+            task = {"cluster": cluster, "task": {"type": "worker", "index": k}}
+            procs.append(
+                subprocess.Popen(
+                    ["taskset", "-c", str(k % (os.cpu_count() or 1)), *cmd,
+                     "--distribute", "multiworker", "--out", f"{out}-{k}"],
+                    env={**env, "TF_CONFIG": json.dumps(task)},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            )  # fmt: skip
+    errors = [proc.communicate()[1] for proc in procs]
+    for proc, err in zip(procs, errors, strict=True):
+        if proc.returncode != 0:
+            sys.stderr.write(err.decode()[-3000:])
+            raise SystemExit("rnncli train failed")
+    chief = out if workers == 1 else Path(f"{out}-0")
+    card = yaml.safe_load((chief / "rnncli.yaml").read_text(encoding="utf-8"))
+    return float(card["fit"]["seconds"]), int(card["data"]["windows"]["train"])
+
+
+def workers_table(args: argparse.Namespace, tmp: Path) -> None:
+    lines = CSV.read_text(encoding="utf-8").splitlines()
+    csv = tmp / "vic_workers.csv"
+    csv.write_text("\n".join(lines[: args.workers_rows + 1]) + "\n", encoding="utf-8")
+    base = [RNNCLI, "train", str(csv), "--time-col", TIME_COL, "--target", TARGET,
+            "--features", FEATURE, "--look-back", "64", "--horizon", "1", "--units", "64",
+            "--batch-size", "128", "--ensemble", "1", "--patience", "0", "--no-refit",
+            "--force", "--quiet"]  # fmt: skip
+    rows = []
+    for label, workers, xla in (
+        ("one process, both cores, XLA (the default)", 1, "--xla"),
+        ("two workers, one core each, XLA gradients (the default)", 2, "--xla"),
+        ("two workers, one core each, --no-xla", 2, "--no-xla"),
+        ("one process, both cores, --no-xla", 1, "--no-xla"),
+    ):
+        short = _fit_seconds([*base, xla, "--epochs", "3"], tmp / "w3", workers)[0]
+        long, windows = _fit_seconds([*base, xla, "--epochs", "9"], tmp / "w9", workers)
+        rows.append((label, (long - short) / 6, windows))
+    print()
+    print(
+        f"### Two local workers (--distribute multiworker) against one process: first "
+        f"{args.workers_rows} rows, {rows[0][2]:,} training windows, LSTM 64, global batch 128"
+    )
+    print()
+    print("| run | s per epoch | windows/s | vs one process, XLA |")
+    print("|---|---:|---:|---:|")
+    for label, per_epoch, windows in rows:
+        print(
+            f"| {label} | {per_epoch:.2f} | {windows / per_epoch:,.0f} "
+            f"| {rows[0][1] / per_epoch:.2f}x |"
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, default=6000, help="CSV rows for throughput")
@@ -608,6 +703,8 @@ def main() -> None:
     p.add_argument("--memory-rows", default="1000000,10000000")
     p.add_argument("--memory-calls", type=int, default=5)
     p.add_argument("--materialise-max", type=int, default=1_000_000)
+    p.add_argument("--workers", action="store_true", help="add the two-worker table")
+    p.add_argument("--workers-rows", type=int, default=20000)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -623,6 +720,8 @@ def main() -> None:
             m1_table(args, tmp)
         if args.memory:
             memory_table(args)
+        if args.workers:
+            workers_table(args, tmp)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 and SLURM launch scripts set): `{"cluster": {"worker": ["host1:port", "host2:port"]},
 "task": {"type": "worker", "index": 0}}`. The first worker (or a "chief" task) is the chief:
 it alone writes the model directory. TensorFlow requires the strategy to exist before any
-other op runs, so `plan` is called right after the device is chosen.
+other op runs, so `plan` is called right after the device and the threads are chosen.
 """
 
 from __future__ import annotations
@@ -52,21 +52,26 @@ def cluster() -> tuple[int, int]:
     return workers, rank
 
 
-def plan(choice: str, xla: bool | None, device: str) -> Plan:
-    """The strategy for --distribute `choice` and whether the steps are XLA-compiled."""
+def uses_xla(choice: str, xla: bool | None, device: str) -> bool:
+    """Whether training steps are XLA-compiled: `--xla/--no-xla`, else on a CPU unless
+    `mirrored` (its GPUs' steps are not); `--xla` with `mirrored` is a ConfigError."""
+    if choice == "mirrored" and xla:
+        raise ConfigError("--xla does not work with --distribute mirrored; drop one of them")
+    return xla if xla is not None else (choice != "mirrored" and device.startswith("CPU"))
+
+
+def plan(choice: str, xla: bool) -> Plan:
+    """The strategy for --distribute `choice` (TensorFlow's threads must be set before)."""
     from rnncli.runtime import tensorflow
 
     tf = tensorflow()
-    if choice != "none" and xla:
-        raise ConfigError("--xla works only with --distribute none; drop one of them")
-    use_xla = xla if xla is not None else (choice == "none" and device.startswith("CPU"))
     if choice == "none":
-        return Plan(tf.distribute.get_strategy(), use_xla)
+        return Plan(tf.distribute.get_strategy(), xla)
     if choice == "mirrored":
         return Plan(tf.distribute.MirroredStrategy(), False)
     workers, rank = cluster()
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    return Plan(strategy, False, workers, rank, rank == 0)
+    return Plan(strategy, xla, workers, rank, rank == 0)
 
 
-__all__ = ["Plan", "cluster", "plan"]
+__all__ = ["Plan", "cluster", "plan", "uses_xla"]

@@ -369,8 +369,9 @@ def train(
     run = dataclasses.replace(run, train=t)
     device = runtime.select_device(t.device)
     note(f"device: {device}")
-    plan = distribute.plan(t.distribute, t.xla, device)  # before any TensorFlow op runs
-    threads = runtime.op_threads(threads_per_op(m.units, batch, plan.xla, device))
+    xla = distribute.uses_xla(t.distribute, t.xla, device)
+    threads = runtime.op_threads(threads_per_op(m.units, batch, xla, device))
+    plan = distribute.plan(t.distribute, xla)  # before any TensorFlow op runs
     if plan.workers > 1:
         note(f"worker {plan.rank + 1} of {plan.workers}" + (" (chief)" if plan.chief else ""))
     if device.startswith("GPU"):

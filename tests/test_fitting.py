@@ -157,7 +157,11 @@ def test_mirrored_on_a_cpu_trains_one_replica(tmp_path: Path) -> None:
             "Error: --distribute multiworker needs the TF_CONFIG",
         ),
         (["--distribute", "multiworker"], {"TF_CONFIG": "{nope"}, "Error: TF_CONFIG is not a"),
-        (["--distribute", "mirrored", "--xla"], {}, "Error: --xla works only with --distribute"),
+        (
+            ["--distribute", "mirrored", "--xla"],
+            {},
+            "Error: --xla does not work with --distribute mirrored",
+        ),
     ],
 )
 def test_distribute_mistakes_are_one_line(

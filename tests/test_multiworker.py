@@ -34,7 +34,10 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
-def test_two_workers_train_one_model(tmp_path: Path) -> None:
+@pytest.mark.parametrize("xla", ["--xla", "--no-xla"])
+def test_two_workers_train_one_model(tmp_path: Path, xla: str) -> None:
+    """With XLA (the default on a CPU) each worker's gradients are compiled and the all-reduce
+    is not; without it nothing is."""
     ports = _free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs = []
@@ -48,7 +51,7 @@ def test_two_workers_train_one_model(tmp_path: Path) -> None:
         cmd = [
             RNNCLI, "train", str(AIR), "--distribute", "multiworker", "--out",
             str(tmp_path / f"model{index}"), "--units", "4", "--epochs", "3", "--look-back", "12",
-            "--horizon", "3", "--ensemble", "1", "--batch-size", "16", "--seed", "5",
+            "--horizon", "3", "--ensemble", "1", "--batch-size", "16", "--seed", "5", xla,
         ]  # fmt: skip
         procs.append(
             subprocess.Popen(
@@ -81,4 +84,5 @@ def test_two_workers_train_one_model(tmp_path: Path) -> None:
     assert digests[0] == digests[1], "the workers ended with different weights"
     meta = yaml.safe_load((chief / "rnncli.yaml").read_text())
     assert meta["train"]["distribute"] == "multiworker"
-    assert meta["engine"]["xla"] is False and meta["fit"]["epochs_run"] == 3
+    assert meta["engine"]["xla"] is (xla == "--xla") and meta["fit"]["epochs_run"] == 3
+    assert meta["engine"]["deterministic"] is (xla == "--no-xla")
