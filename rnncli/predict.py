@@ -31,6 +31,7 @@ from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load, load_engine
 from rnncli.prepare import (
     Prepared,
     Source,
+    future_gaps,
     future_inputs,
     prepare,
     read_data,
@@ -356,6 +357,12 @@ def predict(
         ahead = read_future(model.card, str(model.path), future, future_label)
         problems = _without_future(model.card, panel, ahead, future_label)
     prep = prepare(model.card, panel, skip_invalid=skip_invalid, problems=problems)
+    if isinstance(ahead, Panel):  # and a series lacking one of the steps forecast, likewise
+        horizon = model.card.horizon
+        need = math.ceil((steps or horizon) / horizon) * horizon
+        gaps = _without_steps(model.card, prep, ahead, need, future_label)
+        if gaps:
+            prep = prepare(model.card, panel, skip_invalid=True, problems=problems + gaps)
     runner = load_engine(model, engine, note)  # after the data checks
     return forecast(
         model, runner, prep, steps=steps, levels=levels, future=ahead, future_label=future_label
@@ -376,6 +383,23 @@ def _without_future(
         )
         for s in panel.series
         if s.id not in have
+    ]
+
+
+def _without_steps(
+    card: ModelCard, prep: Prepared, future: Panel, need: int, future_label: str
+) -> list[tuple[str, str]]:
+    """(id, why) of the prepared series whose rows in the future file miss one of the next
+    `need` steps (the known-future inputs are read at each)."""
+    times = _future_times(prep, need)
+    known = ", ".join(card.columns.known)
+    return [
+        (
+            sid,
+            f"{future_label} has no row for series '{sid}' at {when} ({n} of the next {need} "
+            f"steps missing); the model reads {known} (known-future inputs) at each",
+        )
+        for sid, when, n in future_gaps(future, prep.ids, times, need)
     ]
 
 

@@ -433,38 +433,59 @@ def future_values(
             f"{label} has no rows for {first} ({len(lost)} of {len(ids)} series missing); {what}"
         )
     out = np.empty((len(ids), need, len(columns)))
-    gaps: list[tuple[str, object]] = []
-    missing = 0
+    gaps: list[tuple[str, str, int]] = []
     for i, sid in enumerate(ids):
-        s = by_id[sid]
-        wanted = times[i][:need]
-        if panel.columns.time_col is None:
-            rows = np.arange(need)
-            found = rows < len(s.values)
-        else:
-            if s.time.dtype != wanted.dtype:
-                raise DataError(
-                    f"{label}: time column '{panel.columns.time_col}' is not like DATA's "
-                    f"(dates against numbers); give the same kind of time stamps"
-                )
-            pos = {t: j for j, t in enumerate(s.time.tolist())}
-            rows = np.array([pos.get(t, -1) for t in wanted.tolist()], dtype=np.int64)
-            found = rows >= 0
-        if not found.all():
-            missing += int((~found).sum())
-            gaps.append((sid, wanted[int(np.argmin(found))]))
+        rows = _rows_at(panel, by_id[sid], times[i][:need])
+        if (rows < 0).any():
+            gaps.append(_gap(sid, times[i][:need], rows))
             continue
-        out[i] = s.values[rows][:, pick]
+        out[i] = by_id[sid].values[rows][:, pick]
     if gaps:
-        sid, at = gaps[0]
+        sid, when, _n = gaps[0]
         where = f"series '{sid}'" if named else "the series"
-        when = format_time(at)  # a date, or a row position without a time column
+        missing = sum(n for _sid, _when, n in gaps)
         over = f" over {len(gaps)} series" if named else ""
         raise DataError(
             f"{label} has no row for {where} at {when} ({missing} missing step"
             f"{'s' if missing != 1 else ''} in all{over}); {what}"
         )
     return out
+
+
+def future_gaps(
+    panel: Panel, ids: list[str], times: list[np.ndarray], need: int
+) -> list[tuple[str, str, int]]:
+    """(id, the first time stamp missing, how many are) of each series in `panel` that lacks
+    a row at one of its next `need` time stamps (series it has no rows for are not listed)."""
+    by_id = {s.id: s for s in panel.series}
+    gaps = []
+    for sid, t in zip(ids, times, strict=True):
+        if sid in by_id:
+            rows = _rows_at(panel, by_id[sid], t[:need])
+            if (rows < 0).any():
+                gaps.append(_gap(sid, t[:need], rows))
+    return gaps
+
+
+def _rows_at(panel: Panel, s: Series, wanted: np.ndarray) -> np.ndarray:
+    """Rows of `s` at the time stamps `wanted` (row positions without a time column), -1
+    where it has none."""
+    if panel.columns.time_col is None:
+        rows = np.arange(len(wanted), dtype=np.int64)
+        return np.where(rows < len(s.values), rows, -1)
+    if s.time.dtype != wanted.dtype:
+        raise DataError(
+            f"{panel.source}: time column '{panel.columns.time_col}' is not like DATA's "
+            f"(dates against numbers); give the same kind of time stamps"
+        )
+    pos = {t: j for j, t in enumerate(s.time.tolist())}
+    return np.array([pos.get(t, -1) for t in wanted.tolist()], dtype=np.int64)
+
+
+def _gap(sid: str, wanted: np.ndarray, rows: np.ndarray) -> tuple[str, str, int]:
+    """(id, the first time stamp without a row, as text, how many have none)."""
+    lost = rows < 0
+    return sid, format_time(wanted[int(np.argmax(lost))]), int(lost.sum())
 
 
 def future_inputs(
@@ -519,6 +540,7 @@ __all__ = [
     "Prepared",
     "Source",
     "fingerprint_problems",
+    "future_gaps",
     "future_inputs",
     "future_values",
     "prepare",

@@ -383,7 +383,9 @@ def test_calendar_encodings_by_hand() -> None:
 
 
 @pytest.mark.tf
-def test_a_series_missing_from_the_future_file_is_one_line_error(tmp_path: Path) -> None:
+def test_a_series_missing_from_the_future_file_or_a_step_in_it_is_one_line_error(
+    tmp_path: Path,
+) -> None:
     # the electricity data as a panel of its three years; each year's future is the next
     # year's first days (real rows)
     frame = pd.read_csv(ELEC)
@@ -420,6 +422,24 @@ def test_a_series_missing_from_the_future_file_is_one_line_error(tmp_path: Path)
     )
     warning = [x for x in skipped.stderr.splitlines() if x.startswith("Warning")]
     assert len(warning) == 1 and "1 of 2" in warning[0], skipped.stderr
+    # a series whose future rows miss a step forecast: an error naming it, or left out
+    gap = future.drop(future.index[(future["year"] == "2012").to_numpy().nonzero()[0][1]])
+    gap.to_csv(tmp_path / "future_gap.csv", index=False)
+    result = run(*args, "--future", str(tmp_path / "future_gap.csv"))
+    assert result.exit_code == 1
+    assert "has no row for series '2012' at 2013-01-02 (1 missing step in all over 1 " in (
+        one_error_line(result)
+    )
+    skipped = run(*args, "--future", str(tmp_path / "future_gap.csv"), "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.stderr
+    got = read_csv_text(skipped.stdout)
+    assert set(got["year"].astype(str)) == {"2013"}
+    assert got["demand_mwh"].tolist() == pytest.approx(
+        both[both["year"].astype(str) == "2013"]["demand_mwh"].tolist(), rel=1e-6
+    )
+    warning = [x for x in skipped.stderr.splitlines() if x.startswith("Warning")]
+    assert len(warning) == 1 and "skipped 1 of 2 series" in warning[0], skipped.stderr
+    assert f"has no row for series '2012' at 2013-01-02 (1 of the next {H} steps" in warning[0]
 
 
 # ---- NumPy and Keras agree with known-future inputs ------------------------------------------
