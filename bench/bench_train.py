@@ -269,8 +269,9 @@ def _memory_worker(job: dict[str, Any]) -> dict[str, Any]:
     from rnncli import runtime
     from rnncli.batches import ArrayWindows
     from rnncli.config import build_config
-    from rnncli.dataset import TRAIN, build
+    from rnncli.dataset import build
     from rnncli.fitting import Part, threads_per_op
+    from rnncli.splits import TRAIN
     from rnncli.train import _arrays, _insample_scales
     from rnncli.weighting import series_weights
 
@@ -359,7 +360,8 @@ def _windows_npz(csv: Path, options: dict[str, Any], npz: Path, *, all_windows: 
 
     from rnncli.config import build_config
     from rnncli.data import load_panel
-    from rnncli.dataset import TRAIN, VAL, build
+    from rnncli.dataset import build
+    from rnncli.splits import TRAIN, VAL
     from rnncli.train import _arrays
 
     run = build_config(options)

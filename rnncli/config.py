@@ -50,7 +50,7 @@ class DataSpec:
 class WindowSpec:
     """How series become look-back windows, splits and scaled values.
 
-    None means the automatic rule (`resolve_window`, `dataset.part_sizes`), decided from the
+    None means the automatic rule (`resolve_window`, `splits.part_sizes`), decided from the
     data when the windows are built; the model card records what was decided.
     """
 

@@ -1,11 +1,11 @@
-"""From a Panel to training windows: chronological splits, per-series scaling, windows, .npz.
+"""From a Panel to training windows: the automatic window rules, then `build`.
 
-Each series is split by time into train | val | test. Scaling statistics
-come from that series' train rows only. A window belongs to the part that
-holds all of its target steps (its look-back may reach into earlier parts);
-the few windows whose targets straddle two parts are labelled -1 ("none")
-and never used. Keeping them keeps the origins evenly spaced, so a series
-without padding is windowed as a zero-copy strided view.
+Each series is split by time into train | val | test (`splits.part_sizes`). Scaling
+statistics come from that series' train rows only (`scaling.fit_scale`). A window belongs
+to the part that holds all of its target steps (its look-back may reach into earlier
+parts); the few windows whose targets straddle two parts are labelled -1 ("none") and never
+used. Keeping them keeps the origins evenly spaced, so a series without padding is windowed
+as a zero-copy strided view.
 """
 
 from __future__ import annotations
@@ -19,124 +19,16 @@ import numpy as np
 from rnncli import calendar
 from rnncli.batches import ArrayWindows, StridedWindows, Windows
 from rnncli.config import WindowSpec, resolve_window
-from rnncli.data import Panel, resolve_size
+from rnncli.data import Panel
 from rnncli.errors import ConfigError, DataError
 from rnncli.metrics import season_from_freq
 from rnncli.originals import Originals
+from rnncli.scaling import Scaler, fit_scale
+from rnncli.splits import SPLITS, TEST, TRAIN, VAL, part_sizes
 from rnncli.timestamps import step_ordinals
 from rnncli.transforms import TargetTransform, network_inputs
 from rnncli.transforms import fit as fit_transform
 from rnncli.windows import history, origins, targets
-
-SPLITS = ("train", "val", "test")
-TRAIN, VAL, TEST = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class Scaler:
-    """x_scaled = (x - center) / scale, per series (rows) and input column (columns)."""
-
-    method: str
-    center: np.ndarray  # (n_series, n_inputs)
-    scale: np.ndarray  # (n_series, n_inputs)
-
-    def transform(self, values: np.ndarray, series: int) -> np.ndarray:
-        return (values - self.center[series]) / self.scale[series]
-
-    def inverse_targets(self, y: np.ndarray, series: np.ndarray) -> np.ndarray:
-        """Undo scaling of y (n, horizon, n_targets) whose rows belong to `series` (n,)."""
-        n_targets = y.shape[-1]
-        center = self.center[series, :n_targets][:, None, :]
-        scale = self.scale[series, :n_targets][:, None, :]
-        return y * scale + center
-
-    def to_dict(self, ids: list[str]) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "series": {
-                sid: {"center": self.center[i].tolist(), "scale": self.scale[i].tolist()}
-                for i, sid in enumerate(ids)
-            },
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], ids: list[str]) -> Scaler:
-        rows = [data["series"][sid] for sid in ids]
-        center = np.array([r["center"] for r in rows], dtype=np.float64)
-        scale = np.array([r["scale"] for r in rows], dtype=np.float64)
-        return cls(data["method"], center, scale)
-
-
-def fit_scale(
-    train: np.ndarray,
-    method: str,
-    n_targets: int = 0,
-    *,
-    logged: tuple[bool, ...] = (),
-    raw_targets: np.ndarray | None = None,
-    differenced: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Statistics of one series' training rows (n_train, n_inputs) of the network's inputs.
-
-    `auto` standardises the features and only divides the `n_targets` target columns (center
-    0, so their sign and zero stay): differences by their mean |value|; a logged target by 1
-    (log differences are already unit-free); any other by the mean |value| of its original
-    training values `raw_targets` (its level becomes 1).
-    """
-    n_inputs = train.shape[1]
-    if method == "none":
-        return np.zeros(n_inputs), np.ones(n_inputs)
-    if method == "minmax":
-        center, spread = train.min(axis=0), np.ptp(train, axis=0)
-    elif method == "auto":
-        center, spread = train.mean(axis=0), train.std(axis=0)
-        center[:n_targets] = 0.0
-        for t in range(n_targets):
-            if differenced:
-                spread[t] = np.mean(np.abs(train[:, t]))
-            elif logged[t] or raw_targets is None:
-                spread[t] = 1.0
-            else:
-                spread[t] = np.mean(np.abs(raw_targets[:, t]))
-    else:
-        center, spread = train.mean(axis=0), train.std(axis=0)
-    return center, np.where(spread > 0, spread, 1.0)
-
-
-PANEL_SERIES = 100  # from this many series on, the automatic parts are one horizon each
-
-
-def part_sizes(
-    spec: WindowSpec, n_orig: int, n: int, n_series: int, min_train: int, name: str
-) -> tuple[int, int, int]:
-    """(train, val, test) rows of one series (n rows, n_orig before differencing).
-
-    Explicit sizes are fractions or counts of the original series' final steps. Automatic
-    sizes: for a panel of PANEL_SERIES or more, a validation part of one horizon and no test
-    part (its hundreds of validation windows are scored instead; on M1 holding out a second
-    horizon cost 0.025 MASE, bench/bench_accuracy.py); else the larger of the horizon and
-    10 % of the series for each. A part is given only while the training part keeps
-    `min_train` rows (one full window), so a short series trains on all its windows.
-    """
-    panel = n_series >= PANEL_SERIES
-    auto = spec.horizon if panel else max(spec.horizon, round(0.1 * n_orig))
-    sizes = []
-    left = n
-    for size, flag in ((spec.val_size, "val-size"), (spec.test_size, "test-size")):
-        if size is None and flag == "test-size" and panel:
-            part = 0  # a big panel's last horizon is worth more in training than held out twice
-        elif size is None:
-            part = auto if left - auto >= min_train else 0
-        else:
-            part = resolve_size(size, n_orig, flag)
-        sizes.append(part)
-        left -= part
-    if left < 2:
-        raise DataError(
-            f"{name} has {n_orig} steps: nothing left to train on after val "
-            f"{sizes[0]} + test {sizes[1]}; lower --val-size or --test-size"
-        )
-    return left, sizes[0], sizes[1]
 
 
 @dataclass(frozen=True)

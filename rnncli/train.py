@@ -26,19 +26,12 @@ from rnncli.config import (
     build_config,
 )
 from rnncli.data import Panel, format_time, load_panel, pick_columns, read_table, series_digest
-from rnncli.dataset import (
-    PANEL_SERIES,
-    TEST,
-    TRAIN,
-    VAL,
-    Dataset,
-    build,
-    spec_dict,
-)
+from rnncli.dataset import Dataset, build, spec_dict
 from rnncli.engine.ensemble import member_prefix
 from rnncli.errors import TrainingError
 from rnncli.fitting import FitResult, Interrupted, Loop, Part, ProgressHook, compile_model, fit
 from rnncli.inference import normalize_windows, predict_scaled
+from rnncli.splits import PANEL_SERIES, TEST, TRAIN, VAL
 from rnncli.timestamps import check_series
 from rnncli.weighting import insample_scale, series_weights
 from rnncli.windowsfile import load_npz

@@ -17,8 +17,9 @@ import numpy as np
 
 from rnncli.atomic import atomic_open
 from rnncli.config import WindowSpec
-from rnncli.dataset import Dataset, Scaler
+from rnncli.dataset import Dataset
 from rnncli.errors import DataError
+from rnncli.scaling import Scaler
 from rnncli.transforms import TargetTransform
 
 

@@ -161,7 +161,7 @@ def test_resolve_window() -> None:
     # all automatic: the look-back from horizon and season, min look-back 1, the season kept
     w = resolve_window(WindowSpec(horizon=3), 12)
     assert (w.look_back, w.min_look_back, w.season, w.horizon) == (15, 1, 12, 3)
-    assert (w.val_size, w.test_size) == (None, None)  # decided per series (dataset.part_sizes)
+    assert (w.val_size, w.test_size) == (None, None)  # decided per series (splits.part_sizes)
     # explicit values are kept
     w = resolve_window(WindowSpec(look_back=30, min_look_back=30, horizon=3), 12)
     assert (w.look_back, w.min_look_back) == (30, 30)

@@ -9,18 +9,10 @@ import pytest
 
 from rnncli.config import DataSpec, WindowSpec
 from rnncli.data import Columns, Panel, Series, load_panel
-from rnncli.dataset import (
-    PANEL_SERIES,
-    TEST,
-    TRAIN,
-    VAL,
-    Scaler,
-    build,
-    fit_scale,
-    part_sizes,
-    spec_dict,
-)
+from rnncli.dataset import build, spec_dict
 from rnncli.errors import DataError
+from rnncli.scaling import Scaler, fit_scale
+from rnncli.splits import PANEL_SERIES, TEST, TRAIN, VAL, part_sizes
 from rnncli.windowsfile import load_npz, save_npz
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"

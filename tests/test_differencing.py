@@ -14,8 +14,9 @@ from rnncli import scoring as evaluation
 from rnncli.cli import app
 from rnncli.config import WindowSpec
 from rnncli.data import Columns, Panel, Series
-from rnncli.dataset import TEST, TRAIN, build
+from rnncli.dataset import build
 from rnncli.differencing import difference, reconstruct
+from rnncli.splits import TEST, TRAIN
 
 M = 4  # season of the hand-made series
 

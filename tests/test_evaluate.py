@@ -18,7 +18,8 @@ from rnncli import scoring as evaluation
 from rnncli.cli import app
 from rnncli.config import WindowSpec
 from rnncli.data import Columns, Panel, Series
-from rnncli.dataset import TEST, build
+from rnncli.dataset import build
+from rnncli.splits import TEST
 
 H, M = 2, 4  # horizon, season
 SPEC = WindowSpec(

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 from rnncli.cli import app
 from rnncli.config import DataSpec, WindowSpec
 from rnncli.data import Columns, Panel, Series, load_panel
-from rnncli.dataset import TEST, build
+from rnncli.dataset import build
 from rnncli.originals import Originals
 from rnncli.scoring import coverage_rows
+from rnncli.splits import TEST
 from rnncli.timestamps import step_ordinals
 from rnncli.transforms import MIN_CYCLES, TargetTransform, fit, seasonal_indices
 

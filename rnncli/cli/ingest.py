@@ -40,7 +40,7 @@ from rnncli.cli.options import (
 
 def summary_rows(ds: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
     from rnncli.data import format_time
-    from rnncli.dataset import SPLITS
+    from rnncli.splits import SPLITS
 
     rows = []
     for i, name in enumerate(SPLITS):
