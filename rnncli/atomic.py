@@ -3,10 +3,11 @@
 Every output rnncli writes (`train --out`, `ingest --out`, `predict --output`, `--plot`)
 creates its missing parent directories, as `mkdir -p` would (`make_parents`).
 
-The new file is written to a hidden temporary file beside the target, `.NAME.PID.XXXX.tmp`,
-then renamed over it. A process killed with SIGKILL (or by the system) while it writes cannot
-remove its temporary file; the next write to the same target removes those whose process is
-gone (`sweep`), as `modeldir.recover` does for a model directory.
+The new file is written to a hidden temporary file beside the target,
+`.NAME.PID.HOST.XXXXXXXX.tmp`, then renamed over it. A process killed with SIGKILL (or by
+the system) while it writes cannot remove its temporary file; the next write to the same
+target on the same machine removes those whose process is gone (`sweep`), as
+`modeldir.sweep` does for a model directory.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import errno
 import glob
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +33,14 @@ def make_parents(path: Path) -> None:
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
 
 
-_TEMPORARY = re.compile(r"(\d+)\.[a-z0-9_]{8}\.tmp")  # after .NAME.: mkstemp's 8 characters
+# after .NAME.: PID.HOST.XXXXXXXX.tmp (mkstemp's 8 characters)
+_TEMPORARY = re.compile(r"(\d+)\.(.+)\.[a-z0-9_]{8}\.tmp")
+
+
+def _host() -> str:
+    """This machine's name as it goes into a temporary file's name (a process id means
+    something only on its own machine: a shared directory may hold another's)."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "host"
 
 
 def alive(pid: int) -> bool:
@@ -46,14 +55,15 @@ def alive(pid: int) -> bool:
 
 
 def sweep(path: Path) -> list[Path]:
-    """Remove the temporary files that writes of `path` by processes now gone left beside it
-    (.NAME.PID.XXXX.tmp); the ones removed. A live process's file is left alone."""
+    """Remove the temporary files that writes of `path` by processes of this machine now
+    gone left beside it (.NAME.PID.HOST.XXXXXXXX.tmp); the ones removed. A live process's
+    file, another machine's and any other file are left alone."""
     removed = []
-    prefix = f".{path.name}."
+    prefix, host = f".{path.name}.", _host()
     for tmp in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
         stamp = _TEMPORARY.fullmatch(tmp.name[len(prefix) :])
-        if stamp is None:  # not one of ours, or another target's (.NAME.5.PID.XXXX.tmp)
-            continue
+        if stamp is None or stamp.group(2) != host:  # not ours, or another target's
+            continue  # (.NAME.5.PID.HOST.XXXXXXXX.tmp is a write of NAME.5)
         pid = int(stamp.group(1))
         if pid != os.getpid() and not alive(pid):
             with contextlib.suppress(OSError):
@@ -84,7 +94,7 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
         mode = 0o666 & ~umask
     sweep(path)
     try:
-        prefix = f".{path.name}.{os.getpid()}."
+        prefix = f".{path.name}.{os.getpid()}.{_host()}."
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     except OSError as exc:
         raise _naming(exc, path) from None

@@ -155,19 +155,22 @@ def test_write_atomic_replaces_whole_files(tmp_path: Path) -> None:
 
 
 def test_write_atomic_removes_the_temporary_files_of_killed_writes(tmp_path: Path) -> None:
-    """A write killed with SIGKILL leaves .NAME.PID.XXXX.tmp; the next write of that file
-    removes it, and leaves a live process's, another file's and a stranger's alone."""
-    gone = _dead_pid()
-    live = os.getppid()
-    left = tmp_path / f".fc.csv.{gone}.abcd_123.tmp"
-    running = tmp_path / f".fc.csv.{live}.abcd_123.tmp"
-    other = tmp_path / f".fc.csv.5.{gone}.abcd_123.tmp"  # a write of fc.csv.5
+    """A write killed with SIGKILL leaves .NAME.PID.HOST.XXXXXXXX.tmp; the next write of that
+    file removes it, and leaves a live process's, another machine's, another file's and a
+    stranger's alone."""
+    from rnncli import atomic
+
+    gone, live, host = _dead_pid(), os.getppid(), atomic._host()
+    left = tmp_path / f".fc.csv.{gone}.{host}.abcd_123.tmp"
+    running = tmp_path / f".fc.csv.{live}.{host}.abcd_123.tmp"
+    elsewhere = tmp_path / f".fc.csv.{gone}.{host}x.abcd_123.tmp"  # a shared directory
+    other = tmp_path / f".fc.csv.5.{gone}.{host}.abcd_123.tmp"  # a write of fc.csv.5
     stranger = tmp_path / ".fc.csv.notes.tmp"
-    for path in (left, running, other, stranger):
+    for path in (left, running, elsewhere, other, stranger):
         path.write_text("part")
     predicting.write_atomic(tmp_path / "fc.csv", "a\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["fc.csv", running.name, other.name, stranger.name]
+        ["fc.csv", running.name, elsewhere.name, other.name, stranger.name]
     )
 
 
