@@ -97,16 +97,13 @@ def forecast_scaled(
             raise ConfigError("the future values of the model's other inputs are needed")
         return future
 
+    x, mask = windows_at(values, series, np.array([len(v) for v in values]), look_back, pad)
     for done in range(0, steps, horizon):
         if done:
             rows = out[-1].astype(np.float32)
             if n_inputs > n_targets:
                 rows = np.concatenate([rows, needed()[:, done - horizon : done, :]], axis=2)
-            values = [
-                np.concatenate([v, r])[-look_back:] for v, r in zip(values, rows, strict=True)
-            ]
-        at = np.array([len(v) for v in values])
-        x, mask = windows_at(values, series, at, look_back, pad)
+            x, mask, values = _advance(x, mask, values, rows, pad)
         block = None
         if n_known:
             ahead = needed()
@@ -115,6 +112,30 @@ def forecast_scaled(
             predict_scaled(engine, x, mask, n_targets=n_targets, normalize=normalize, future=block)
         )
     return np.concatenate(out, axis=1)[:, :steps]
+
+
+def _advance(
+    x: np.ndarray, mask: np.ndarray | None, values: list[np.ndarray], rows: np.ndarray, pad: str
+) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
+    """The windows (and masks) after each series' end once `rows` (S, h, F) are appended, as
+    `windows_at` cuts them from the longer series, without cutting again: a full window (or
+    any, padded in front) drops its first h rows and takes the new ones at its end. A window
+    padded at its end (`pad` post) is cut again from its series (`values`, kept for those)."""
+    look_back = x.shape[1]
+    rolled = np.concatenate([x, rows], axis=1)[:, -look_back:]
+    if mask is None:
+        return rolled, None, values
+    grown = np.concatenate([mask, np.ones(rows.shape[:2], dtype=bool)], axis=1)[:, -look_back:]
+    short = np.flatnonzero(~mask.all(axis=1)) if pad == "post" else np.empty(0, dtype=np.int64)
+    if len(short):
+        for i in short:
+            values[i] = np.concatenate([values[i], rows[i]])[-look_back:]
+        cut, cut_mask = windows_at(
+            values, short, np.array([len(values[i]) for i in short]), look_back, pad
+        )
+        rolled[short] = cut
+        grown[short] = cut_mask if cut_mask is not None else True
+    return rolled, (None if grown.all() else grown), values
 
 
 # ---- the whole command ----------------------------------------------------------------------

@@ -140,6 +140,47 @@ def test_windows_after_the_end_are_history_at_origin_n(pad: str) -> None:
         np.testing.assert_array_equal(row, want)
 
 
+class _Weighted:
+    """A stand-in engine: a masked, step-weighted mean of each window's inputs, through tanh."""
+
+    def __init__(self, horizon: int) -> None:
+        self.horizon, self.n_targets, self.n_known = horizon, 1, 0
+
+    def predict(self, x: np.ndarray, mask: np.ndarray | None = None, future=None) -> np.ndarray:
+        w = np.arange(1, x.shape[1] + 1, dtype=np.float32)[None, :, None]
+        m = 1.0 if mask is None else mask[:, :, None]
+        level = (x * w * m).sum(axis=1) / (w * m).sum(axis=1)
+        steps = 0.1 * np.arange(self.horizon)[None, :, None]
+        return np.tanh(level[:, None, :1] + steps).astype(np.float32)
+
+
+@pytest.mark.parametrize("pad", ["pre", "post"])
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_recursive_forecasts_match_windows_cut_anew_each_round(pad: str, horizon: int) -> None:
+    """forecast_scaled rolls each window forward instead of cutting it again: the same
+    numbers as appending the forecasts (and the features' future values) to every series
+    and cutting the window after its new end, for full, short and padded histories."""
+    from rnncli.prepare import windows_at
+
+    rng = np.random.default_rng(3)
+    values = [rng.normal(size=(n, 2)).astype(np.float32) for n in (40, 3, 12, 1, 25)]
+    future = rng.normal(size=(5, 18, 1)).astype(np.float32)
+    engine, steps, look_back = _Weighted(horizon), 17, 10
+    got = predicting.forecast_scaled(
+        engine, values, look_back=look_back, steps=steps, pad=pad, normalize="none",
+        future=future,
+    )  # fmt: skip
+    grown, out = list(values), []
+    for done in range(0, steps, horizon):
+        if done:
+            fed = np.concatenate([out[-1], future[:, done - horizon : done]], axis=2)
+            grown = [np.concatenate([v, r]) for v, r in zip(grown, fed, strict=True)]
+        ends = np.array([len(v) for v in grown])
+        x, mask = windows_at(grown, np.arange(5), ends, look_back, pad)
+        out.append(engine.predict(x, mask))
+    np.testing.assert_array_equal(got, np.concatenate(out, axis=1)[:, :steps])
+
+
 def test_write_atomic_replaces_whole_files(tmp_path: Path) -> None:
     target = tmp_path / "fc.csv"
     target.write_text("old\n")
