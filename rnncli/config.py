@@ -105,12 +105,16 @@ class TrainSpec:
     # units MASE scores; equal = 1 / windows of its series; none = 1
     series_weight: Literal["scaled", "equal", "none"] = "scaled"
     ensemble: int = 5  # members trained with seeds seed, seed+1, ...; forecasts: their median
+    # processes training the members side by side (bit-identical to one by one); auto (None):
+    # `parallel.auto_jobs` (a small network on a CPU, 5,000+ training windows: one per core)
+    jobs: int | None = None
     # after early stopping and scoring, REFIT_EPOCHS more epochs on the windows before the test
     # part (it stays held out); auto (None): when the seasonal-differencing rule for few
     # windows is off
     refit: bool | None = None
-    # XLA-compiled training steps; auto (None): on a CPU without --distribute (TensorFlow's op
-    # determinism is then off: it would disable XLA; repeated CPU runs stay bit-identical)
+    # XLA-compiled training steps; auto (None): on a CPU, except with --distribute mirrored
+    # (TensorFlow's op determinism is then off: it would disable XLA; repeated CPU runs stay
+    # bit-identical)
     xla: bool | None = None
     # none: one device; mirrored: tf.distribute.MirroredStrategy over the local GPUs;
     # multiworker: MultiWorkerMirroredStrategy over the machines TF_CONFIG names
@@ -258,6 +262,7 @@ def validate(config: RunConfig) -> None:
     _positive("difference", w.difference)
     _positive("season", w.season)
     _positive("ensemble", t.ensemble)
+    _positive("jobs", t.jobs)
     if w.min_look_back is not None and w.look_back is not None and w.min_look_back > w.look_back:
         raise ConfigError(
             f"option 'min_look_back' ({w.min_look_back}) must not exceed "

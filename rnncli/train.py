@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnncli import modeldir, scoring
+from rnncli import modeldir, parallel, scoring
 from rnncli.batches import Windows
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
 from rnncli.config import (
@@ -28,7 +28,7 @@ from rnncli.config import (
 from rnncli.data import Panel, format_time, load_panel, pick_columns, read_table, series_digest
 from rnncli.dataset import Dataset, build, spec_dict
 from rnncli.engine.ensemble import member_prefix
-from rnncli.errors import TrainingError
+from rnncli.errors import ConfigError, TrainingError
 from rnncli.fitting import FitResult, Interrupted, Loop, Part, ProgressHook, compile_model, fit
 from rnncli.inference import normalize_windows, predict_scaled
 from rnncli.splits import PANEL_SERIES, TEST, TRAIN, VAL
@@ -408,22 +408,22 @@ def train(
         on_start()
 
     runner: list[Loop] = []  # one model and compiled loop trains every member in turn
+    shape = {  # build_model's arguments besides the model options
+        "look_back": look_back,
+        "n_features": windows.n_inputs,
+        "horizon": w.horizon,
+        "n_targets": n_targets,
+        "masked": masked,
+        "right_padded": w.pad == "post",
+        "n_known": n_known,
+    }
 
     def train_member(k: int, data: Part, val: Part | None, spec: TrainSpec) -> Member:
         seed_everything(t.seed + k, deterministic=not plan.xla)
         # the first member's model trains them all: only it is made under the strategy
         scope = plan.strategy.scope() if not runner else contextlib.nullcontext()
         with scope:
-            model = build_model(
-                m,
-                look_back=look_back,
-                n_features=windows.n_inputs,
-                horizon=w.horizon,
-                n_targets=n_targets,
-                masked=masked,
-                right_padded=w.pad == "post",
-                n_known=n_known,
-            )
+            model = build_model(m, **shape)
             compile_model(model, spec)
         if runner:  # this member's initial weights and a fresh optimiser: no new compile
             runner[0].start(model.get_weights())
@@ -442,13 +442,61 @@ def train(
         )
         return Member(local, arrays, engine, result, diff, loop.state())
 
+    def from_weights(weights: list[np.ndarray], result: FitResult) -> Member:
+        """A member a worker process trained (`parallel`), as `_member` makes one."""
+        model = build_model(m, **shape)
+        model.set_weights(weights)
+        arrays = export_weights(model, network)
+        engine = NumpyEngine(network, arrays)
+        diff = check_parity(
+            KerasEngine(model), engine, x_check, mask_check if masked else None, future_check
+        )
+        return Member(model, arrays, engine, result, diff, None)
+
+    refit = t.refit if t.refit is not None else not few_windows
+    refit = refit and len(val_idx) > 0
+    before_test = np.add(ds.sizes["train"], ds.sizes["val"])[ds.series]
+    # the refit's windows: those whose targets end before the test part
+    seen = np.flatnonzero(ds.origin + w.horizon <= before_test).astype(np.int32)
+    more = dataclasses.replace(t, epochs=REFIT_EPOCHS, patience=0)
+    jobs = _jobs(t, device, threads, len(train_idx), windows)
+    t = dataclasses.replace(t, jobs=jobs)  # the card records what ran (the weights are alike)
+    run = dataclasses.replace(run, train=t)
     members: list[Member] = []
-    for k in range(t.ensemble):
-        if t.ensemble > 1:
-            note(f"member {k + 1} of {t.ensemble} (seed {t.seed + k})")
-        members.append(train_member(k, train_data, val, t))
-        if members[-1].result.interrupted:
-            break
+    trained: list[parallel.Trained] = []
+    if jobs > 1:
+        note(
+            f"members 1-{t.ensemble} (seeds {t.seed}-{t.seed + t.ensemble - 1}) train in {jobs} "
+            f"processes side by side (--jobs 1: one by one)"
+        )
+        job = parallel.Job(
+            m,
+            shape,
+            train_data,
+            val,
+            t,
+            inputs(seen) if refit else None,
+            more if refit else None,
+            plan.xla,
+            threads,
+        )
+
+        def progress(k: int, epoch: int, row: dict[str, float]) -> None:
+            if on_epoch is not None:
+                on_epoch(epoch, {"member": k + 1, **row})
+
+        seeds = [t.seed + k for k in range(t.ensemble)]
+        start = time.perf_counter()
+        trained = parallel.train_members(job, seeds, jobs, progress)
+        wall = time.perf_counter() - start  # the members' and their refits' (side by side)
+        members = [from_weights(one.weights, one.result) for one in trained]
+    else:
+        for k in range(t.ensemble):
+            if t.ensemble > 1:
+                note(f"member {k + 1} of {t.ensemble} (seed {t.seed + k})")
+            members.append(train_member(k, train_data, val, t))
+            if members[-1].result.interrupted:
+                break
     ensemble = MedianEngine([member.engine for member in members])
 
     def predict(idx: np.ndarray) -> np.ndarray:
@@ -502,25 +550,27 @@ def train(
             targets=list(spec["columns"]["targets"]),
         )
     fits = [member.result for member in members]
-    refit = t.refit if t.refit is not None else not few_windows
-    refit = refit and len(val_idx) > 0 and not any(mb.result.interrupted for mb in members)
+    refit = refit and not any(mb.result.interrupted for mb in members)
     if refit:
         # the saved networks also learn the validation part: REFIT_EPOCHS more epochs on the
         # training and validation windows, after early stopping restored the best weights.
         # The test part stays held out, so `evaluate` scores it honestly with the saved
         # networks; the scores and intervals above are those of the networks before the refit
         # (windows whose targets end before the test part: the parts' own and those across
-        # the train/val boundary)
-        before_test = np.add(ds.sizes["train"], ds.sizes["val"])[ds.series]
-        seen = np.flatnonzero(ds.origin + w.horizon <= before_test).astype(np.int32)
-        every = inputs(seen)
+        # the train/val boundary). Worker processes (--jobs) ran it right after each member.
         kept = f"; the {len(test_idx)} test windows stay held out" if len(test_idx) else ""
         note(f"refit: {REFIT_EPOCHS} more epochs on {len(seen)} train and val windows{kept}")
-        more = dataclasses.replace(t, epochs=REFIT_EPOCHS, patience=0)
         refitted = []
         for k, member in enumerate(members):
+            if trained:
+                again, weights = trained[k].refit, trained[k].refit_weights
+                if again is None or weights is None:
+                    break
+                refitted.append(from_weights(weights, member.result))
+                member.result.seconds += again.seconds
+                continue
             runner[0].restore(member.state)  # its weights and optimiser state, trained on
-            result = fit(runner[0], every, None, more, None, seed=t.seed + k)
+            result = fit(runner[0], inputs(seen), None, more, None, seed=t.seed + k)
             if result.interrupted:
                 break
             refitted.append(_member(runner[0], member.result))
@@ -531,6 +581,8 @@ def train(
             refit = False
             note("Warning: refit interrupted: the networks as early stopping left them are saved")
     result = _summary(fits)  # the fits that validation watched (history.csv)
+    if trained:
+        result.seconds = wall  # not the sum of the members' times: they ran side by side
     params = sum(int(member.model.count_params()) for member in members)
     card = ModelCard(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -615,6 +667,26 @@ class Member:
     result: FitResult
     parity: float
     state: Any  # the training loop's weights and optimiser state (`Loop.state`), for the refit
+
+
+def _jobs(t: TrainSpec, device: str, threads: int, n_train: int, windows: Any) -> int:
+    """--jobs as given (a ConfigError where it cannot apply), else `parallel.auto_jobs`."""
+    if t.jobs is not None:
+        if t.jobs > 1 and (t.distribute != "none" or not device.startswith("CPU")):
+            raise ConfigError(
+                f"--jobs {t.jobs} trains the members in processes on this machine's CPU; "
+                f"drop it, or train on the CPU without --distribute"
+            )
+        return min(t.jobs, t.ensemble)
+    data = sum(a.nbytes for a in vars(windows).values() if isinstance(a, np.ndarray))
+    return parallel.auto_jobs(
+        ensemble=t.ensemble,
+        windows=n_train,
+        data_bytes=data,
+        threads=threads,
+        distribute=t.distribute,
+        device=device,
+    )
 
 
 def _local_copy(model: Any) -> Any:

@@ -189,3 +189,69 @@ def test_evaluate_an_ensemble(ensemble_model: Path) -> None:
     assert report["windows"] == 14 - 3 + 1  # every origin of the 14-step test part
     model = [r for r in report["metrics"] if r["method"] == "model" and r["series"] == "all"]
     assert model and np.isfinite(model[0]["mae"]) and model[0]["mae"] > 0
+
+
+# ---- members in processes side by side (--jobs) -----------------------------------------------
+
+
+@pytest.mark.tf
+def test_members_trained_side_by_side_are_the_ones_trained_in_turn(tmp_path: Path) -> None:
+    """--jobs 2: three members in two worker processes (one trains two, with one compiled
+    step), with their refits: the same weights, history, calibration and scores, bit for bit,
+    as --jobs 1."""
+    outs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        args = ["train", str(AIR), "--out", str(out), "--ensemble", "3", "--horizon", "3"]
+        args += ["--units", "4", "--epochs", "3", "--seed", "3", "--refit", "--jobs", jobs]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        outs[jobs] = out
+        said = "members 1-3 (seeds 3-5) train in 2 processes side by side"
+        assert (said in result.stderr) is (jobs == "2"), result.stderr
+    one, two = outs["1"], outs["2"]
+    with np.load(one / "weights.npz") as a, np.load(two / "weights.npz") as b:
+        assert sorted(a.files) == sorted(b.files) and any(n.startswith("member2/") for n in a)
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    for name in ("history.csv", "calibration.json", "metrics.json"):
+        assert (one / name).read_text() == (two / name).read_text(), name
+    first, second = read_meta(one), read_meta(two)
+    assert (first["train"]["jobs"], second["train"]["jobs"]) == (1, 2)
+    assert first["fit"]["refit"] is second["fit"]["refit"] is True
+    assert first["fit"]["epochs_run"] == second["fit"]["epochs_run"] == 9
+
+
+def test_when_members_train_side_by_side() -> None:
+    from rnncli.parallel import MIN_WINDOWS, PROCESS_MB, auto_jobs
+
+    fit = {
+        "ensemble": 5, "windows": MIN_WINDOWS, "data_bytes": 1 << 20, "threads": 1,
+        "distribute": "none", "device": "CPU (x86_64)", "cpus": 16, "free_mb": 1e9,
+    }  # fmt: skip
+    assert auto_jobs(**fit) == 5  # one per member
+    assert auto_jobs(**{**fit, "cpus": 2}) == 2  # one per core
+    assert auto_jobs(**{**fit, "free_mb": 3.5 * PROCESS_MB}) == 3  # as many as memory holds
+    assert auto_jobs(**{**fit, "free_mb": 0.5 * PROCESS_MB}) == 1
+    for change in (
+        {"ensemble": 1},
+        {"windows": MIN_WINDOWS - 1},  # a member trains in seconds: not worth a process
+        {"data_bytes": 1 << 30},  # every process would hold a copy
+        {"threads": 0},  # a bigger network's steps use every core already
+        {"distribute": "multiworker"},
+        {"device": "GPU (H200)"},
+    ):
+        assert auto_jobs(**{**fit, **change}) == 1, change
+
+
+@pytest.mark.tf
+def test_jobs_with_distribute_is_a_one_line_error(tmp_path: Path) -> None:
+    args = ["train", str(AIR), "--out", str(tmp_path / "m"), "--ensemble", "2", "--jobs", "2"]
+    result = CliRunner().invoke(app, [*args, "--distribute", "mirrored", "-q"])
+    assert result.exit_code == 2  # a ConfigError
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [
+        "Error: --jobs 2 trains the members in processes on this machine's CPU; drop it, or "
+        "train on the CPU without --distribute"
+    ], result.stderr
+    assert "Traceback" not in result.stderr

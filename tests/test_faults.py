@@ -128,6 +128,49 @@ def test_ctrl_c_during_train_force_saves_beside_the_previous_model(
     assert hidden(model.parent) == []
 
 
+@pytest.mark.parametrize("to", ["the group", "the parent"])
+def test_ctrl_c_with_members_side_by_side_saves_beside(previous: tuple[Path, str], to: str) -> None:
+    """--jobs 2: Ctrl-C from a terminal (to the whole process group) or to rnncli alone (it
+    passes it on) stops both worker processes; the members so far are saved beside the
+    model, marked interrupted, and nothing is left running or half-written."""
+    model, before = previous
+    cmd = [*TRAIN, "--out", str(model), "--epochs", "2000", "--ensemble", "3", "--jobs", "2"]
+    proc = subprocess.Popen(
+        rnncli(*cmd),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+        start_new_session=True,  # its own process group, as a shell gives a job
+    )
+    seen = wait_for_epoch(proc, 3)
+    if to == "the group":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
+    _out, rest = proc.communicate(timeout=120)
+    rest = "".join(seen) + rest
+    assert proc.returncode == 130, rest
+    assert "Traceback" not in rest
+    beside = model.parent / (model.name + ".interrupted")
+    assert f"the best model so far was saved to {beside}" in rest
+    card = modeldir.load(beside).card
+    assert card.fit.interrupted and card.config.train.jobs == 2
+    assert forecast(beside).returncode == 0
+    assert forecast(model).stdout == before  # the previous model, untouched
+    assert hidden(model.parent) == []
+    deadline = time.monotonic() + 10  # the group empties: no worker is left running
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        left = subprocess.run(["ps", "-o", "pid,args", "-g", str(proc.pid)], capture_output=True)
+        pytest.fail(f"processes left running: {left.stdout.decode()}")
+
+
 def test_crash_between_the_two_renames_then_load_recovers(previous: tuple[Path, str]) -> None:
     """The fallback swap renames the model aside, then the new one in: SIGKILL in between
     leaves no model at its path; the next command puts the previous one back, with a note."""

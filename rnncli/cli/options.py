@@ -442,6 +442,17 @@ EnsembleOpt = Annotated[
     ),
 ]
 
+JobsOpt = Annotated[
+    int | None,
+    opt(
+        "Train the members in N processes side by side (the same weights as one by one) "
+        "[default: one per core for a small network on a CPU with 5,000+ training windows, "
+        "else 1].",
+        TRAIN_PANEL,
+        min=1,
+    ),
+]
+
 EpochsOpt = Annotated[int | None, opt("Maximum epochs [default: 100].", TRAIN_PANEL, min=1)]
 
 BatchSizeOpt = Annotated[
@@ -475,7 +486,7 @@ XlaOpt = Annotated[
     typer.Option(
         "--xla/--no-xla",
         help="Compile the training step with XLA; --no-xla turns TensorFlow's op determinism "
-        "on instead [default: XLA on a CPU without --distribute].",
+        "on instead [default: XLA on a CPU, except with --distribute mirrored].",
         rich_help_panel=TRAIN_PANEL,
     ),
 ]
