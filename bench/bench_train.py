@@ -25,7 +25,8 @@ the same run.
 2. Wall time to early stop on M1 monthly (617 series, the train rows of
    /work/shared/data/m1_monthly.csv, horizon 18): `rnncli train m1.csv --id-col series_id
    --horizon 18` with every other default (5 members, early stopping, refit), process wall
-   time, against a plain Keras script (the LSTM above, on rnncli's same training windows,
+   time, and again with `--jobs 1` (the members in turn, not side by side), against a plain
+   Keras script (the LSTM above, on rnncli's same training windows,
    zeros for padding) training the same number of epochs (every member's, plus the refit's
    on all windows) with the same batch size and the validation windows scored each epoch.
 3. (--memory) Peak RSS and seconds per epoch for panels of --memory-rows rows (the
@@ -503,18 +504,24 @@ def m1_table(args: argparse.Namespace, tmp: Path) -> None:
     train = raw[raw["split"] == "train"][["series_id", "month", "value"]]
     csv = tmp / "m1.csv"
     train.to_csv(csv, index=False)
-    out = tmp / "m1_model"
-    cmd = [RNNCLI, "train", str(csv), "--id-col", "series_id", "--horizon", "18", "--out",
-           str(out), "--force", "--quiet"]  # fmt: skip
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    t, cpu = time.perf_counter(), _children_cpu()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall, cpu = time.perf_counter() - t, _children_cpu() - cpu
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit("rnncli train on M1 failed")
-    card = yaml.safe_load((out / "rnncli.yaml").read_text(encoding="utf-8"))
-    with open(out / "history.csv", encoding="utf-8") as fh:
+    runs = []
+    for extra in ([], ["--jobs", "1"]):  # the members side by side (the default here), in turn
+        out = tmp / f"m1_model{len(runs)}"
+        cmd = [RNNCLI, "train", str(csv), "--id-col", "series_id", "--horizon", "18",
+               "--out", str(out), "--force", "--quiet", *extra]  # fmt: skip
+        t, cpu = time.perf_counter(), _children_cpu()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        wall, cpu = time.perf_counter() - t, _children_cpu() - cpu
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stderr[-4000:])
+            raise SystemExit("rnncli train on M1 failed")
+        card = yaml.safe_load((out / "rnncli.yaml").read_text(encoding="utf-8"))
+        first = tmp / "m1_model0" / "weights.npz"
+        same = (out / "weights.npz").read_bytes() == first.read_bytes()
+        runs.append((card, wall, cpu, same))
+    card, wall, cpu, _same = runs[0]
+    with open(tmp / "m1_model0" / "history.csv", encoding="utf-8") as fh:
         history = list(csvlib.DictReader(fh))
     members = card["train"]["ensemble"]
     refit = 3 * members if card["fit"].get("refit") else 0
@@ -537,11 +544,14 @@ def m1_table(args: argparse.Namespace, tmp: Path) -> None:
         "| process wall s | process CPU s |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| `rnncli train` (defaults: {members} members, early stopping, refit) "
-        f"| {sizes['train']:,} / {sizes['all']:,} | {batch} | {len(history)} + {refit} "
-        f"| {card['fit']['seconds']:.1f} | {wall:.1f} | {cpu:.1f} |"
-    )
+    for run_card, run_wall, run_cpu, _same in runs:
+        jobs = run_card["train"]["jobs"]
+        how = f"side by side in {jobs} processes" if jobs > 1 else "in turn, `--jobs 1`"
+        print(
+            f"| `rnncli train` (defaults: {members} members {how}, early stopping, refit) "
+            f"| {sizes['train']:,} / {sizes['all']:,} | {batch} | {len(history)} + {refit} "
+            f"| {run_card['fit']['seconds']:.1f} | {run_wall:.1f} | {run_cpu:.1f} |"
+        )
     print(
         f"| plain Keras script, same windows and epochs | {sizes['train']:,} / {sizes['all']:,} "
         f"| {batch} | {len(history)} + {refit} | {plain['fit_s']:.1f} | {plain['wall_s']:.1f} "
@@ -551,6 +561,7 @@ def m1_table(args: argparse.Namespace, tmp: Path) -> None:
     print(
         f"xla {card['engine'].get('xla')}, deterministic {card['engine'].get('deterministic')}; "
         f"epochs per member: {', '.join(str(sum(1 for h in history if h.get('member', '1') == str(m + 1))) for m in range(members))}. "  # noqa: E501
+        f"weights of the two rnncli runs identical: {'yes' if runs[1][3] else 'NO'}. "
         "rnncli's process wall time includes start-up, reading the CSV, the windows, "
         "scoring and saving; the plain script's includes only start-up and fit. Process CPU "
         "s (user + system, all threads) is the steadier figure on a shared machine."

@@ -34,8 +34,9 @@ from rnncli.errors import RnnCliError, TrainingError
 from rnncli.fitting import FitResult, Interrupted, Part
 
 # members train in parallel only when their training part has this many windows: below it
-# a member trains in a few seconds and a process's start (TensorFlow's import, the step's
-# compilation: ~5 s here) would cost more than it saves (bench/bench_train.py --jobs)
+# a member trains in a few seconds, and a process's start (TensorFlow's import and the step's
+# compilation, ~5 s on the 2-core development machine) costs more than it saves. M1 (23,346
+# windows): 77 s -> 54 s in two processes (bench/bench_train.py's M1 table)
 MIN_WINDOWS = 5_000
 MAX_BYTES = 256 << 20  # nor when the windows' data is bigger (every process holds a copy)
 PROCESS_MB = 800  # what one more process costs in memory (TensorFlow, the model, batches)
