@@ -17,6 +17,7 @@ TensorFlow is imported only in the worker processes (and by the caller).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
@@ -25,6 +26,7 @@ import signal
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,15 +81,23 @@ def usable_cpus() -> int:
 
 
 def free_memory_mb() -> float:
-    """Memory available to new processes (MemAvailable), inf when the system does not say."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return math.inf
+    """Memory available to new processes: the system's MemAvailable, or less in a container
+    whose cgroup (v2) caps it; inf when neither says."""
+    free = math.inf
+    with (
+        contextlib.suppress(OSError, ValueError, IndexError),
+        open("/proc/meminfo", encoding="ascii") as fh,
+    ):
+        for line in fh:
+            if line.startswith("MemAvailable:"):
+                free = int(line.split()[1]) / 1024
+    with contextlib.suppress(OSError, ValueError):
+        cgroup = Path("/sys/fs/cgroup")
+        cap = (cgroup / "memory.max").read_text().strip()
+        if cap != "max":
+            used = int((cgroup / "memory.current").read_text())
+            free = min(free, (int(cap) - used) / 2**20)
+    return free
 
 
 @dataclass(frozen=True)
