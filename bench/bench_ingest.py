@@ -152,7 +152,8 @@ def run_windows_copy(values: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def make_panel(values: np.ndarray):
-    from rnncli.data import Columns, Panel, Series
+    from rnncli.columns import Columns
+    from rnncli.data import Panel, Series
 
     names = tuple(f"{n}_lag{lag}" if lag else n for n, lag in LAGS)
     n = len(values)

@@ -247,8 +247,9 @@ def _tiled_panel(rows: int) -> Any:
     """`rows` rows of half-hourly demand + temperature: the real series tiled into a panel."""
     import numpy as np
 
+    from rnncli.columns import Columns
     from rnncli.config import DataSpec
-    from rnncli.data import Columns, Panel, Series, load_panel
+    from rnncli.data import Panel, Series, load_panel
 
     spec = DataSpec(time_col=TIME_COL, target=(TARGET,), features=(FEATURE,))
     one = load_panel(str(CSV), spec, str(CSV))

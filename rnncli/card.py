@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from rnncli.calendar import parse as parse_calendar
+from rnncli.columns import Columns
 from rnncli.config import DataSpec, RunConfig, build_config
-from rnncli.data import Columns
 from rnncli.engine import NetworkSpec
 from rnncli.errors import ArtifactError, ConfigError, brief
 from rnncli.transforms import TargetTransform

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnncli.data import format_time, infer_freq, yyyymmdd
+from rnncli.data import format_time, infer_freq
 from rnncli.errors import ArtifactError, DataError, RnnCliError
+from rnncli.parsing import yyyymmdd
 
 B_MAX_GAP_DAYS = 4  # business days: Fri -> Tue (a Monday holiday) is still one step
 

@@ -17,6 +17,7 @@ import numpy as np
 from rnncli import modeldir, parallel, scoring
 from rnncli.batches import Windows
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
+from rnncli.columns import pick_columns
 from rnncli.config import (
     REFIT_EPOCHS,
     RunConfig,
@@ -25,7 +26,7 @@ from rnncli.config import (
     auto_batch_size,
     build_config,
 )
-from rnncli.data import Panel, format_time, load_panel, pick_columns, read_table, series_digest
+from rnncli.data import Panel, format_time, load_panel, read_table, series_digest
 from rnncli.dataset import Dataset, build, spec_dict
 from rnncli.engine.ensemble import member_prefix
 from rnncli.errors import ConfigError, TrainingError

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnncli.columns import Columns
 from rnncli.config import DataSpec, WindowSpec
-from rnncli.data import Columns, Panel, Series, load_panel
+from rnncli.data import Panel, Series, load_panel
 from rnncli.dataset import build, spec_dict
 from rnncli.errors import DataError
 from rnncli.scaling import Scaler, fit_scale

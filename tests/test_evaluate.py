@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from rnncli import scoring as evaluation
 from rnncli.cli import app
+from rnncli.columns import Columns
 from rnncli.config import WindowSpec
-from rnncli.data import Columns, Panel, Series
+from rnncli.data import Panel, Series
 from rnncli.dataset import build
 from rnncli.splits import TEST
 

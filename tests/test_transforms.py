@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rnncli.cli import app
+from rnncli.columns import Columns
 from rnncli.config import DataSpec, WindowSpec
-from rnncli.data import Columns, Panel, Series, load_panel
+from rnncli.data import Panel, Series, load_panel
 from rnncli.dataset import build
 from rnncli.originals import Originals
 from rnncli.scoring import coverage_rows
