@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import platform
 import sys
@@ -14,14 +13,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnncli import modeldir, parallel, scoring
+from rnncli import modeldir, scoring
 from rnncli.batches import Windows
 from rnncli.card import Columns, DataSource, EngineRecord, FitSummary, ModelCard, SeriesRecord
 from rnncli.columns import pick_columns
 from rnncli.config import (
     REFIT_EPOCHS,
     RunConfig,
-    TrainSpec,
     WindowSpec,
     auto_batch_size,
     build_config,
@@ -29,9 +27,10 @@ from rnncli.config import (
 from rnncli.data import Panel, format_time, load_panel, read_table, series_digest
 from rnncli.dataset import Dataset, build, spec_dict
 from rnncli.engine.ensemble import member_prefix
-from rnncli.errors import ConfigError, TrainingError
-from rnncli.fitting import FitResult, Interrupted, Loop, Part, ProgressHook, compile_model, fit
+from rnncli.errors import TrainingError
+from rnncli.fitting import FitResult, Interrupted, Part, ProgressHook
 from rnncli.inference import normalize_windows, predict_scaled
+from rnncli.members import Check, Members, jobs_for
 from rnncli.splits import PANEL_SERIES, TEST, TRAIN, VAL
 from rnncli.timestamps import check_series
 from rnncli.weighting import insample_scale, series_weights
@@ -188,7 +187,6 @@ def _arrays(windows: Windows, idx: np.ndarray, normalize: str) -> tuple[Any, np.
     return x, c.y - lv[:, None, :], c.mask
 
 
-PARITY_TOLERANCE = 1e-5  # max |numpy - keras| in scaled units that the card accepts
 PARITY_WINDOWS = 256  # windows the engines are compared on
 # the intervals' calibration windows, at most (evenly spread over the part: a big panel's
 # validation part would otherwise be cut, forecast and recursed whole, at once)
@@ -297,27 +295,6 @@ def _calibration(
     )
 
 
-def check_parity(
-    keras_engine: Engine,
-    numpy_engine: Engine,
-    x: np.ndarray,
-    mask: Any,
-    future: np.ndarray | None = None,
-) -> float:
-    """Max |NumPy - Keras| on windows x (parity_pick's) and their known-future blocks; a
-    TrainingError above tolerance."""
-    from rnncli.engine import parity
-
-    diff = parity(keras_engine, numpy_engine, x, mask, future)
-    if not diff <= PARITY_TOLERANCE:
-        raise TrainingError(
-            f"the NumPy engine disagrees with Keras by {diff:.3g} (tolerance "
-            f"{PARITY_TOLERANCE:g}) on this model; nothing was saved: please report it, with "
-            f"the options used"
-        )
-    return diff
-
-
 def train(
     run: RunConfig,
     source: str | Path | IO[str],
@@ -332,10 +309,8 @@ def train(
     from rnncli import distribute, runtime
     from rnncli.engine import NetworkSpec
     from rnncli.engine.ensemble import MedianEngine
-    from rnncli.engine.keras_engine import KerasEngine, export_weights
-    from rnncli.engine.numpy_engine import NumpyEngine
-    from rnncli.fitting import seed_everything, threads_per_op
-    from rnncli.network import build_model, slow_path_reasons
+    from rnncli.fitting import threads_per_op
+    from rnncli.network import slow_path_reasons
 
     modeldir.check_target(out, force, note)
     given = run.window  # before the automatic values are decided
@@ -408,7 +383,6 @@ def train(
     if on_start is not None:
         on_start()
 
-    runner: list[Loop] = []  # one model and compiled loop trains every member in turn
     shape = {  # build_model's arguments besides the model options
         "look_back": look_back,
         "n_features": windows.n_inputs,
@@ -418,86 +392,19 @@ def train(
         "right_padded": w.pad == "post",
         "n_known": n_known,
     }
-
-    def train_member(k: int, data: Part, val: Part | None, spec: TrainSpec) -> Member:
-        seed_everything(t.seed + k, deterministic=not plan.xla)
-        # the first member's model trains them all: only it is made under the strategy
-        scope = plan.strategy.scope() if not runner else contextlib.nullcontext()
-        with scope:
-            model = build_model(m, **shape)
-            compile_model(model, spec)
-        if runner:  # this member's initial weights and a fresh optimiser: no new compile
-            runner[0].start(model.get_weights())
-        else:
-            runner.append(Loop(model, spec, plan.strategy, xla=plan.xla, worker=plan.rank))
-        loop = runner[0]
-        result = fit(loop, data, val, spec, on_epoch, seed=t.seed + k)
-        return _member(loop, result)
-
-    def _member(loop: Loop, result: FitResult) -> Member:
-        arrays = export_weights(loop.model, network)
-        engine = NumpyEngine(network, arrays)
-        local = _local_copy(loop.model)
-        diff = check_parity(
-            KerasEngine(local), engine, x_check, mask_check if masked else None, future_check
-        )
-        return Member(local, arrays, engine, result, diff, loop.state())
-
-    def from_weights(weights: list[np.ndarray], result: FitResult) -> Member:
-        """A member a worker process trained (`parallel`), as `_member` makes one."""
-        model = build_model(m, **shape)
-        model.set_weights(weights)
-        arrays = export_weights(model, network)
-        engine = NumpyEngine(network, arrays)
-        diff = check_parity(
-            KerasEngine(model), engine, x_check, mask_check if masked else None, future_check
-        )
-        return Member(model, arrays, engine, result, diff, None)
-
+    check = Check(x_check, mask_check if masked else None, future_check)
+    trainer = Members(m, shape, network, plan, check, threads)
     refit = t.refit if t.refit is not None else not few_windows
     refit = refit and len(val_idx) > 0
     before_test = np.add(ds.sizes["train"], ds.sizes["val"])[ds.series]
     # the refit's windows: those whose targets end before the test part
     seen = np.flatnonzero(ds.origin + w.horizon <= before_test).astype(np.int32)
     more = dataclasses.replace(t, epochs=REFIT_EPOCHS, patience=0)
-    jobs = _jobs(t, device, threads, len(train_idx), windows)
+    jobs = jobs_for(t, device, threads, len(train_idx), windows)
     t = dataclasses.replace(t, jobs=jobs)  # the card records what ran (the weights are alike)
     run = dataclasses.replace(run, train=t)
-    members: list[Member] = []
-    trained: list[parallel.Trained] = []
-    if jobs > 1:
-        note(
-            f"members 1-{t.ensemble} (seeds {t.seed}-{t.seed + t.ensemble - 1}) train in {jobs} "
-            f"processes side by side (--jobs 1: one by one)"
-        )
-        job = parallel.Job(
-            m,
-            shape,
-            train_data,
-            val,
-            t,
-            inputs(seen) if refit else None,
-            more if refit else None,
-            plan.xla,
-            threads,
-        )
-
-        def progress(k: int, epoch: int, row: dict[str, float]) -> None:
-            if on_epoch is not None:
-                on_epoch(epoch, {"member": k + 1, **row})
-
-        seeds = [t.seed + k for k in range(t.ensemble)]
-        start = time.perf_counter()
-        trained = parallel.train_members(job, seeds, jobs, progress)
-        wall = time.perf_counter() - start  # the members' and their refits' (side by side)
-        members = [from_weights(one.weights, one.result) for one in trained]
-    else:
-        for k in range(t.ensemble):
-            if t.ensemble > 1:
-                note(f"member {k + 1} of {t.ensemble} (seed {t.seed + k})")
-            members.append(train_member(k, train_data, val, t))
-            if members[-1].result.interrupted:
-                break
+    planned = (inputs(seen), more) if refit else None
+    members = trainer.train(t, train_data, val, planned, jobs, on_epoch, note)
     ensemble = MedianEngine([member.engine for member in members])
 
     def predict(idx: np.ndarray) -> np.ndarray:
@@ -561,29 +468,15 @@ def train(
         # the train/val boundary). Worker processes (--jobs) ran it right after each member.
         kept = f"; the {len(test_idx)} test windows stay held out" if len(test_idx) else ""
         note(f"refit: {REFIT_EPOCHS} more epochs on {len(seen)} train and val windows{kept}")
-        refitted = []
-        for k, member in enumerate(members):
-            if trained:
-                again, weights = trained[k].refit, trained[k].refit_weights
-                if again is None or weights is None:
-                    break
-                refitted.append(from_weights(weights, member.result))
-                member.result.seconds += again.seconds
-                continue
-            runner[0].restore(member.state)  # its weights and optimiser state, trained on
-            result = fit(runner[0], inputs(seen), None, more, None, seed=t.seed + k)
-            if result.interrupted:
-                break
-            refitted.append(_member(runner[0], member.result))
-            member.result.seconds += result.seconds
-        if len(refitted) == len(members):
+        refitted = trainer.refit(members, t, inputs(seen), more)
+        if refitted is not None:
             members = refitted
         else:
             refit = False
             note("Warning: refit interrupted: the networks as early stopping left them are saved")
     result = _summary(fits)  # the fits that validation watched (history.csv)
-    if trained:
-        result.seconds = wall  # not the sum of the members' times: they ran side by side
+    if trainer.seconds is not None:
+        result.seconds = trainer.seconds  # not the sum of the members' times: side by side
     params = sum(int(member.model.count_params()) for member in members)
     card = ModelCard(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -656,49 +549,6 @@ def train(
             f"training interrupted; the best model so far was saved to {out} (marked interrupted)"
         )
     return TrainOutcome(out, device, result, counts, rows, params, scored_split)
-
-
-@dataclass
-class Member:
-    """One trained network of the ensemble."""
-
-    model: Any  # keras.Model, outside any distribution strategy (what is saved)
-    arrays: dict[str, np.ndarray]
-    engine: Engine
-    result: FitResult
-    parity: float
-    state: Any  # the training loop's weights and optimiser state (`Loop.state`), for the refit
-
-
-def _jobs(t: TrainSpec, device: str, threads: int, n_train: int, windows: Any) -> int:
-    """--jobs as given (a ConfigError where it cannot apply), else `parallel.auto_jobs`."""
-    if t.jobs is not None:
-        if t.jobs > 1 and (t.distribute != "none" or not device.startswith("CPU")):
-            raise ConfigError(
-                f"--jobs {t.jobs} trains the members in processes on this machine's CPU; "
-                f"drop it, or train on the CPU without --distribute"
-            )
-        return min(t.jobs, t.ensemble)
-    data = sum(a.nbytes for a in vars(windows).values() if isinstance(a, np.ndarray))
-    return parallel.auto_jobs(
-        ensemble=t.ensemble,
-        windows=n_train,
-        data_bytes=data,
-        threads=threads,
-        distribute=t.distribute,
-        device=device,
-    )
-
-
-def _local_copy(model: Any) -> Any:
-    """A copy of `model` with its weights, on one device: the training loop's model goes on
-    to train the next member, and under MultiWorkerMirroredStrategy its predict would gather
-    every worker's batch."""
-    import keras
-
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def weights_digest(arrays: list[dict[str, np.ndarray]]) -> str:
