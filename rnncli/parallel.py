@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
-import queue
 import signal
 import traceback
 from collections.abc import Callable
@@ -133,16 +133,19 @@ def train_members(
     job: Job, seeds: list[int], jobs: int, on_epoch: ProgressHook | None = None
 ) -> list[Trained]:
     """Train member k with seed seeds[k] for every k, in `jobs` processes; the members
-    trained, in order (after Ctrl-C, those that started, each with its best weights)."""
+    trained, in order (after Ctrl-C, those that had ended an epoch, with their best weights
+    so far). A worker's error is raised here (the others are stopped)."""
     ctx = multiprocessing.get_context("spawn")
-    results: Any = ctx.Queue()
     claimed = ctx.Value("i", 0)  # the next member to start
     stop = ctx.Event()
+    # one pipe per worker: a worker killed half-way through a message is an EOF on its own
+    # pipe, never a lock held or a message cut in a queue the others share
+    pipes = [ctx.Pipe(duplex=False) for _ in range(jobs)]
     procs = [
         ctx.Process(
-            target=_worker, args=(job, seeds, claimed, stop, results), name=f"rnncli-member-{i}"
+            target=_worker, args=(job, seeds, claimed, stop, send), name=f"rnncli-member-{i}"
         )
-        for i in range(jobs)
+        for i, (_recv, send) in enumerate(pipes)
     ]
     # a process starts with Ctrl-C ignored (until its handler is in place: no traceback)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -151,53 +154,59 @@ def train_members(
             proc.start()
     finally:
         signal.signal(signal.SIGINT, previous)
+    for _recv, send in pipes:
+        send.close()  # the workers hold the sending ends now
+    open_pipes = {recv: proc for (recv, _send), proc in zip(pipes, procs, strict=True)}
     trained: dict[int, Trained] = {}
     error: RnnCliError | None = None
 
-    def interrupt() -> None:
+    def stop_all(kill: bool) -> None:
         stop.set()
-        for proc in procs:  # Ctrl-C sent to this process alone: pass it on
+        for proc in procs:
             if proc.is_alive() and proc.pid is not None:
-                os.kill(proc.pid, signal.SIGINT)
+                if kill:
+                    proc.terminate()
+                else:  # Ctrl-C sent to this process alone: pass it on
+                    os.kill(proc.pid, signal.SIGINT)
 
-    finished = 0
     try:
-        while finished < len(procs):
+        while open_pipes:
             try:
-                kind, k, payload = results.get(timeout=0.5)
-                if kind == "epoch" and on_epoch is not None:
-                    on_epoch(k, payload[0], payload[1])
-                elif kind == "done":
-                    trained[k] = payload
-                    if payload.result.interrupted:
-                        stop.set()  # as in turn: no member starts after one was stopped
-                elif kind == "exit":
-                    finished += 1
-                elif kind == "error" and isinstance(payload, Interrupted):
-                    stop.set()  # a member stopped before its first epoch: it is not kept
-                elif kind == "error" and error is None:
-                    error = payload
-                    stop.set()
-                    for proc in procs:
-                        proc.terminate()
-            except queue.Empty:
-                dead = [p for p in procs if p.exitcode not in (None, 0)]
-                if dead and error is None:
-                    error = TrainingError(
-                        f"a training process ended with exit code {dead[0].exitcode} before "
-                        f"its members were done (out of memory?); retry with --jobs 1"
-                    )
-                if error is not None and all(p.exitcode is not None for p in procs):
-                    break
+                ready: list[Any] = multiprocessing.connection.wait(list(open_pipes), timeout=0.5)
+                for recv in ready:
+                    try:
+                        message: tuple[str, int, Any] = recv.recv()
+                    except (EOFError, OSError):  # the worker is gone
+                        proc = open_pipes.pop(recv)
+                        proc.join(timeout=30)
+                        if error is None and proc.exitcode not in (None, 0):
+                            error = TrainingError(
+                                f"a training process ended with exit code {proc.exitcode} "
+                                f"before its members were done (out of memory?); retry with "
+                                f"--jobs 1"
+                            )
+                            stop_all(kill=True)
+                        continue
+                    kind, k, payload = message
+                    if kind == "epoch" and on_epoch is not None:
+                        on_epoch(k, payload[0], payload[1])
+                    elif kind == "done":
+                        trained[k] = payload
+                        if payload.result.interrupted:
+                            stop.set()  # as in turn: no member starts after one was stopped
+                    elif kind == "error" and error is None and not isinstance(payload, Interrupted):
+                        error = payload
+                        stop_all(kill=True)
             except KeyboardInterrupt:
-                interrupt()
+                stop_all(kill=False)
     finally:
         for proc in procs:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-        results.close()
+        for recv, _send in pipes:
+            recv.close()
     if error is not None:
         raise error
     if not trained:
@@ -207,20 +216,22 @@ def train_members(
 
 # ---- the worker processes -------------------------------------------------------------------
 
-_training = False  # in a worker: a member is training now (Ctrl-C stops it)
-_stopped = False  # in a worker: Ctrl-C stopped the member training now
+_fitting = False  # in a worker: a fit is running (Ctrl-C stops it with its best weights)
+_asked = False  # in a worker: Ctrl-C came; nothing more starts in this process
 
 
 def _on_sigint(_signum: int, _frame: Any) -> None:
-    """Ctrl-C in a worker: stop the member training (once), else nothing to stop."""
-    global _stopped
-    if _training and not _stopped:
-        _stopped = True
+    """Ctrl-C in a worker: stop the fit running (the first time), and start no other."""
+    global _asked
+    first = not _asked
+    _asked = True
+    if _fitting and first:
         raise KeyboardInterrupt
 
 
 def _worker(job: Job, seeds: list[int], claimed: Any, stop: Any, results: Any) -> None:
-    """Train members until none is left (or Ctrl-C); every message goes on `results`."""
+    """Train members until none is left (or Ctrl-C); every message goes to `results` (a
+    connection), and the end of the process closes it."""
     signal.signal(signal.SIGINT, _on_sigint)
     try:
         from rnncli import runtime
@@ -228,30 +239,40 @@ def _worker(job: Job, seeds: list[int], claimed: Any, stop: Any, results: Any) -
         runtime.select_device("cpu")
         runtime.op_threads(job.threads)
         loop: Any = None
-        while not stop.is_set():
+        while not stop.is_set() and not _asked:
             with claimed.get_lock():
                 k = claimed.value
                 claimed.value += 1
             if k >= len(seeds):
                 break
             member, loop = _train(job, k, seeds[k], loop, results)
-            results.put(("done", k, member))
+            if member is None:  # stopped before its first epoch ended: not kept
+                break
+            results.send(("done", k, member))
             if member.result.interrupted:
                 break
+    except (BrokenPipeError, ConnectionError):
+        pass  # the parent is gone (killed): nobody to train for, nobody to tell
     except RnnCliError as exc:
-        results.put(("error", -1, exc))
+        _tell(results, ("error", -1, exc))
     except BaseException as exc:  # any failure reaches the parent as one line
         text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if os.environ.get("RNNCLI_DEBUG"):
             text = traceback.format_exc()
-        results.put(("error", -1, TrainingError(f"a training process failed: {text}")))
+        _tell(results, ("error", -1, TrainingError(f"a training process failed: {text}")))
     finally:
-        results.put(("exit", -1, None))
+        results.close()
 
 
-def _train(job: Job, k: int, seed: int, loop: Any, results: Any) -> tuple[Trained, Any]:
-    """Member k, as `train` trains it in turn: seeded, built, fitted, refitted if planned."""
-    global _training, _stopped
+def _tell(results: Any, message: tuple[str, int, Any]) -> None:
+    """Send the parent a last message, if it is still there to read it."""
+    with contextlib.suppress(BrokenPipeError, ConnectionError):
+        results.send(message)
+
+
+def _train(job: Job, k: int, seed: int, loop: Any, results: Any) -> tuple[Trained | None, Any]:
+    """Member k, as `train` trains it in turn: seeded, built, fitted, refitted if planned;
+    None when Ctrl-C stopped it before its first epoch ended."""
     from rnncli.fitting import Loop, compile_model, fit, seed_everything
     from rnncli.network import build_model
     from rnncli.runtime import tensorflow
@@ -265,20 +286,37 @@ def _train(job: Job, k: int, seed: int, loop: Any, results: Any) -> tuple[Traine
         loop.start(model.get_weights())
 
     def progress(epoch: int, row: dict[str, float]) -> None:
-        results.put(("epoch", k, (epoch, row)))
+        results.send(("epoch", k, (epoch, row)))
 
-    _training, _stopped = True, False
     try:
-        result = fit(loop, job.train, job.val, job.spec, progress, seed=seed)
-        member = Trained(k, loop.model.get_weights(), result)
-        if job.refit is not None and job.refit_spec is not None and not result.interrupted:
-            again = fit(loop, job.refit, None, job.refit_spec, None, seed=seed)
-            member.refit = again
-            if not again.interrupted:
-                member.refit_weights = loop.model.get_weights()
-    finally:
-        _training = False
+        result = _fit(lambda: fit(loop, job.train, job.val, job.spec, progress, seed=seed))
+    except (KeyboardInterrupt, Interrupted):
+        return None, loop
+    if result is None:
+        return None, loop
+    member = Trained(k, loop.model.get_weights(), result)
+    if job.refit is not None and job.refit_spec is not None and not result.interrupted:
+        refit, spec = job.refit, job.refit_spec
+        try:
+            again = _fit(lambda: fit(loop, refit, None, spec, None, seed=seed))
+        except (KeyboardInterrupt, Interrupted):
+            again = None
+        member.refit = again if again is not None else FitResult(interrupted=True)
+        if again is not None and not again.interrupted:
+            member.refit_weights = loop.model.get_weights()
     return member, loop
+
+
+def _fit(run: Callable[[], FitResult]) -> FitResult | None:
+    """run() with Ctrl-C stopping it (`_on_sigint`); None, not started, after a Ctrl-C."""
+    global _fitting
+    _fitting = True  # first, then the check: a Ctrl-C in between still stops the fit
+    try:
+        if _asked:
+            return None
+        return run()
+    finally:
+        _fitting = False
 
 
 __all__ = ["Job", "Trained", "auto_jobs", "free_memory_mb", "train_members", "usable_cpus"]

@@ -61,6 +61,20 @@ def start_training(out: Path, epochs: int = 2000, **env: str) -> subprocess.Pope
     )
 
 
+def start_side_by_side(out: Path) -> subprocess.Popen[str]:
+    """`train --force` of three members in two worker processes (--jobs 2), in a process
+    group of its own, as a shell gives a job."""
+    cmd = [*TRAIN, "--out", str(out), "--epochs", "2000", "--ensemble", "3", "--jobs", "2"]
+    return subprocess.Popen(
+        rnncli(*cmd),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+        start_new_session=True,
+    )
+
+
 def wait_for_epoch(proc: subprocess.Popen[str], epoch: int) -> list[str]:
     """Read stderr until the progress line of `epoch`; the lines read so far."""
     assert proc.stderr is not None
@@ -134,15 +148,7 @@ def test_ctrl_c_with_members_side_by_side_saves_beside(previous: tuple[Path, str
     passes it on) stops both worker processes; the members so far are saved beside the
     model, marked interrupted, and nothing is left running or half-written."""
     model, before = previous
-    cmd = [*TRAIN, "--out", str(model), "--epochs", "2000", "--ensemble", "3", "--jobs", "2"]
-    proc = subprocess.Popen(
-        rnncli(*cmd),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(),
-        start_new_session=True,  # its own process group, as a shell gives a job
-    )
+    proc = start_side_by_side(model)
     seen = wait_for_epoch(proc, 3)
     if to == "the group":
         os.killpg(proc.pid, signal.SIGINT)
@@ -169,6 +175,72 @@ def test_ctrl_c_with_members_side_by_side_saves_beside(previous: tuple[Path, str
     else:
         left = subprocess.run(["ps", "-o", "pid,args", "-g", str(proc.pid)], capture_output=True)
         pytest.fail(f"processes left running: {left.stdout.decode()}")
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The member worker processes `parallel` spawned under process `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_worker_killed_mid_training_fails_the_run_in_one_line(
+    previous: tuple[Path, str],
+) -> None:
+    """--jobs 2: one worker process killed (as the out-of-memory killer would): one error
+    line, exit 1, the other worker stopped, and the previous model untouched."""
+    model, before = previous
+    proc = start_side_by_side(model)
+    seen = wait_for_epoch(proc, 2)
+    workers = _workers_of(proc.pid)
+    assert len(workers) == 2, workers
+    os.kill(workers[0], signal.SIGKILL)
+    _out, rest = proc.communicate(timeout=120)
+    rest = "".join(seen) + rest
+    assert proc.returncode == 1, rest
+    assert "Traceback" not in rest
+    errors = [line for line in rest.splitlines() if line.startswith("Error: ")]
+    assert errors == [
+        "Error: a training process ended with exit code -9 before its members were done (out "
+        "of memory?); retry with --jobs 1"
+    ], rest
+    assert forecast(model).stdout == before
+    assert not (model.parent / (model.name + ".interrupted")).exists()
+    assert hidden(model.parent) == []
+
+
+def _running(pid: int) -> bool:
+    """Process `pid` exists and has not exited (a zombie waiting to be reaped has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_kill_9_of_rnncli_ends_its_workers(previous: tuple[Path, str]) -> None:
+    """--jobs 2, rnncli itself killed: its workers stop at their next epoch (nobody to
+    report to), and the previous model is untouched."""
+    model, before = previous
+    proc = start_side_by_side(model)
+    wait_for_epoch(proc, 2)
+    workers = _workers_of(proc.pid)
+    assert len(workers) == 2, workers
+    proc.kill()
+    proc.communicate(timeout=60)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_running(w) for w in workers):
+        time.sleep(0.1)
+    left = [w for w in workers if _running(w)]
+    assert left == [], f"workers still running: {left}"
+    assert forecast(model).stdout == before
 
 
 def test_crash_between_the_two_renames_then_load_recovers(previous: tuple[Path, str]) -> None:
