@@ -8,9 +8,11 @@ weights, its shuffles and the same compiled step, so the weights are bit-identic
 (tests/test_ensemble.py). Each process compiles the step once and trains all its members
 with it (`Loop.start`), and runs the member's refit right after it when one is planned.
 
-Progress and results come back on one queue; Ctrl-C (to the process group, or to this
-process alone, which passes it on) stops every member at its next step with its best
-weights so far, as it stops one member in turn, and no further member starts.
+Progress and results come back on one pipe per worker (a worker that dies is an end of
+file there: the run fails in one line and the others are stopped). Ctrl-C (to the process
+group, or to this process alone, which passes it on) stops every member at its next step
+with its best weights so far, as it stops one member in turn, and no further member starts.
+A worker whose parent is gone stops at its next epoch.
 
 TensorFlow is imported only in the worker processes (and by the caller).
 """
