@@ -62,7 +62,7 @@ def auto_jobs(
     In parallel only on a CPU without --distribute, for a small network (one thread per
     op: a bigger one's steps use every core already), with more than one member, at least
     MIN_WINDOWS training windows and at most MAX_BYTES of data; then one process per member,
-    at most one per core and as many as free memory holds (PROCESS_MB each).
+    at most one per core and as many as free memory holds (PROCESS_MB and the data each).
     """
     if ensemble < 2 or distribute != "none" or not device.startswith("CPU") or threads != 1:
         return 1
@@ -70,7 +70,8 @@ def auto_jobs(
         return 1
     cpus = usable_cpus() if cpus is None else cpus
     free_mb = free_memory_mb() if free_mb is None else free_mb
-    by_memory = int(free_mb // PROCESS_MB) if math.isfinite(free_mb) else cpus
+    each = PROCESS_MB + data_bytes / 2**20  # a process holds its own copy of the windows
+    by_memory = int(free_mb // each) if math.isfinite(free_mb) else cpus
     return max(1, min(ensemble, cpus, by_memory))
 
 

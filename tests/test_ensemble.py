@@ -235,6 +235,8 @@ def test_when_members_train_side_by_side() -> None:
     assert auto_jobs(**{**fit, "cpus": 2}) == 2  # one per core
     assert auto_jobs(**{**fit, "free_mb": 3.5 * PROCESS_MB}) == 3  # as many as memory holds
     assert auto_jobs(**{**fit, "free_mb": 0.5 * PROCESS_MB}) == 1
+    # each process holds its own copy of the data: 200 MB more each
+    assert auto_jobs(**{**fit, "data_bytes": 200 << 20, "free_mb": 3.5 * PROCESS_MB}) == 2
     for change in (
         {"ensemble": 1},
         {"windows": MIN_WINDOWS - 1},  # a member trains in seconds: not worth a process
