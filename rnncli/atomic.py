@@ -37,7 +37,7 @@ def make_parents(path: Path) -> None:
 _TEMPORARY = re.compile(r"(\d+)\.(.+)\.[a-z0-9_]{8}\.tmp")
 
 
-def _host() -> str:
+def host_name() -> str:
     """This machine's name as it goes into a temporary file's name (a process id means
     something only on its own machine: a shared directory may hold another's)."""
     return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "host"
@@ -59,7 +59,7 @@ def sweep(path: Path) -> list[Path]:
     gone left beside it (.NAME.PID.HOST.XXXXXXXX.tmp); the ones removed. A live process's
     file, another machine's and any other file are left alone."""
     removed = []
-    prefix, host = f".{path.name}.", _host()
+    prefix, host = f".{path.name}.", host_name()
     for tmp in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
         stamp = _TEMPORARY.fullmatch(tmp.name[len(prefix) :])
         if stamp is None or stamp.group(2) != host:  # not ours, or another target's
@@ -94,7 +94,7 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
         mode = 0o666 & ~umask
     sweep(path)
     try:
-        prefix = f".{path.name}.{os.getpid()}.{_host()}."
+        prefix = f".{path.name}.{os.getpid()}.{host_name()}."
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     except OSError as exc:
         raise _naming(exc, path) from None

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from rnncli import yamlio
-from rnncli.atomic import alive, make_parents, write_atomic
+from rnncli.atomic import alive, host_name, make_parents, write_atomic
 from rnncli.card import ModelCard, parse
 from rnncli.errors import ArtifactError, describe_os_error
 
@@ -152,7 +152,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
     hook = os.environ.get(TEST_SWAP_HOOK, "")
     if not hook and _exchange(tmp, target):
         return
-    old = _hidden(target, "old", os.getpid())
+    old = _hidden(target, "old")
     target.rename(old)
     if hook == "crash-between-renames":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -164,9 +164,29 @@ def _swap_in(tmp: Path, target: Path) -> None:
     old.rename(tmp)
 
 
-def _hidden(target: Path, kind: str, pid: int) -> Path:
-    """Where a save keeps a directory beside `target`: .NAME.tmp-PID (new), .NAME.old-PID."""
-    return target.parent / f".{target.name}.{kind}-{pid}"
+def _hidden(target: Path, kind: str, stamp: str | None = None) -> Path:
+    """Where a save keeps a directory beside `target`: .NAME.tmp-PID@HOST (new),
+    .NAME.old-PID@HOST (the previous one, during the fallback swap); this process's unless
+    `stamp` names another's PID@HOST."""
+    return target.parent / f".{target.name}.{kind}-{stamp or _stamp()}"
+
+
+def _stamp() -> str:
+    return f"{os.getpid()}@{host_name()}"
+
+
+def _left(target: Path, kind: str) -> list[tuple[Path, str, int, bool]]:
+    """The hidden directories of `kind` beside `target`: (path, PID@HOST, pid, whether it is
+    this machine's: a process id means something only there; one named without a host, as
+    earlier versions did, counts as this machine's)."""
+    prefix = f".{target.name}.{kind}-"
+    found = []
+    for path in target.parent.glob(f"{glob.escape(prefix)}*"):
+        stamp = path.name[len(prefix) :]
+        pid, _at, host = stamp.partition("@")
+        if pid.isdigit():
+            found.append((path, stamp, int(pid), host in ("", host_name())))
+    return found
 
 
 @contextlib.contextmanager
@@ -186,29 +206,31 @@ def _signals_held() -> Iterator[None]:
 
 def recover(target: Path, note: Callable[[str], None] = _silent) -> bool:
     """Put back a model that a crash between the two renames of the fallback swap left at
-    .NAME.old-PID with nothing at NAME; True if it did. The new model that was being swapped
-    in (.NAME.tmp-PID) is discarded: the save that wrote it never finished."""
+    .NAME.old-PID@HOST with nothing at NAME; True if it did. The new model that was being
+    swapped in (.NAME.tmp-PID@HOST) is discarded: the save that wrote it never finished."""
     if target.exists() or not target.parent.is_dir():
         return False
-    hidden = []
-    for old in target.parent.glob(f".{glob.escape(target.name)}.old-*"):
-        digits = old.name.rpartition("-")[2]
-        if digits.isdigit() and (old / META_FILE).is_file():
-            hidden.append((old.stat().st_mtime, int(digits), old))
+    hidden = [
+        (path.stat().st_mtime, path, stamp, pid, mine)
+        for path, stamp, pid, mine in _left(target, "old")
+        if (path / META_FILE).is_file()
+    ]
     if not hidden:
         return False
-    _mtime, pid, old = max(hidden)
+    _mtime, old, stamp, pid, mine = max(hidden, key=lambda h: h[0])
     deadline = time.monotonic() + 2.0
-    while pid != os.getpid() and alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)  # a save may be between its two renames right now
+    # a save may be between its two renames right now: wait while its process lives (another
+    # machine's: the whole while, its process cannot be asked)
+    while (not mine or (pid != os.getpid() and alive(pid))) and time.monotonic() < deadline:
+        time.sleep(0.05)
         if target.exists():
             return False
     try:
         old.rename(target)
     except OSError:
         return target.exists()  # another process recovered it first
-    if not alive(pid):
-        shutil.rmtree(_hidden(target, "tmp", pid), ignore_errors=True)
+    if mine and not alive(pid):
+        shutil.rmtree(_hidden(target, "tmp", stamp), ignore_errors=True)
     note(
         f"recovered {target} from {old.name}: an earlier save was interrupted between its "
         f"two renames; the previous model is back"
@@ -218,16 +240,16 @@ def recover(target: Path, note: Callable[[str], None] = _silent) -> bool:
 
 def sweep(target: Path) -> list[Path]:
     """Remove what saves of `target` killed with SIGKILL left beside it: a half-written
-    .NAME.tmp-PID, and once a model is back at `target`, a .NAME.old-PID (`recover` puts that
-    one back when there is none). Only those of processes now gone; the ones removed."""
+    .NAME.tmp-PID@HOST, and once a model is back at `target`, a .NAME.old-PID@HOST
+    (`recover` puts that one back when there is none). Only this machine's, of processes now
+    gone; the ones removed."""
     removed = []
     kinds = ("tmp", "old") if target.is_dir() else ("tmp",)
     for kind in kinds:
-        for left in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*"):
-            digits = left.name.rpartition("-")[2]
-            if digits.isdigit() and int(digits) != os.getpid() and not alive(int(digits)):
-                shutil.rmtree(left, ignore_errors=True)
-                removed.append(left)
+        for path, _stamp, pid, mine in _left(target, kind):
+            if mine and pid != os.getpid() and not alive(pid):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
     return removed
 
 
@@ -246,7 +268,7 @@ def save(
 
     check_target(target, force)
     sweep(target)
-    tmp = _hidden(target, "tmp", os.getpid())
+    tmp = _hidden(target, "tmp")
     try:
         make_parents(target)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -353,21 +353,28 @@ def test_save_writes_everything(tiny_model, tmp_path: Path) -> None:
 
 @pytest.mark.tf
 def test_save_removes_what_killed_saves_left(tiny_model, tmp_path: Path) -> None:
-    """A save killed with SIGKILL leaves .NAME.tmp-PID (and, after its first rename,
-    .NAME.old-PID); the next save removes those of processes now gone, not a live one's."""
+    """A save killed with SIGKILL leaves .NAME.tmp-PID@HOST (and, after its first rename,
+    .NAME.old-PID@HOST); the next save removes this machine's of processes now gone (also
+    those named without a host, as earlier versions did), not a live one's nor another
+    machine's."""
     import subprocess
+
+    from rnncli.atomic import host_name
 
     proc = subprocess.Popen(["true"])
     proc.wait()  # a process id that has exited
     target = tmp_path / "model"
     save(target, tiny_model, "first")
-    left = [tmp_path / f".model.{kind}-{proc.pid}" for kind in ("tmp", "old")]
-    live = tmp_path / f".model.tmp-{os.getppid()}"
-    for path in [*left, live]:
+    here = host_name()
+    left = [tmp_path / f".model.{kind}-{proc.pid}@{here}" for kind in ("tmp", "old")]
+    left.append(tmp_path / f".model.tmp-{proc.pid}")  # an earlier version's name
+    live = tmp_path / f".model.tmp-{os.getppid()}@{here}"
+    elsewhere = tmp_path / f".model.tmp-{proc.pid}@{here}-x"  # a shared directory
+    for path in [*left, live, elsewhere]:
         path.mkdir()
         (path / "part").write_text("x")
     save(target, tiny_model, "second", force=True)
-    assert hidden(tmp_path) == [live.name]
+    assert hidden(tmp_path) == sorted([live.name, elsewhere.name])
     assert artifacts.load(target).card.created == "second"
 
 
@@ -616,3 +623,26 @@ def test_a_model_from_release_0_1_still_predicts_and_evaluates(
             assert value == (
                 pytest.approx(y[key], rel=1e-5) if isinstance(value, float) else y[key]
             )
+
+
+@pytest.mark.tf
+def test_recover_puts_back_another_machines_interrupted_swap(tiny_model, tmp_path: Path) -> None:
+    """Nothing at NAME and .NAME.old-PID@HOST of another machine (a shared directory): its
+    process cannot be asked, so recover waits out the swap's window, then puts the model
+    back, and leaves that machine's half-written new model for it to remove."""
+    import time
+
+    from rnncli.atomic import host_name
+
+    target = tmp_path / "model"
+    save(target, tiny_model, "first")
+    other = f"4242@{host_name()}-elsewhere"
+    target.rename(tmp_path / f".model.old-{other}")
+    (tmp_path / f".model.tmp-{other}").mkdir()
+    notes: list[str] = []
+    start = time.monotonic()
+    assert artifacts.recover(target, notes.append)
+    assert time.monotonic() - start >= 2.0  # it waited out the window
+    assert artifacts.load(target).card.created == "first"
+    assert hidden(tmp_path) == [f".model.tmp-{other}"]
+    assert notes and notes[0].startswith(f"recovered {target} from .model.old-{other}")

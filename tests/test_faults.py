@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from rnncli import modeldir
+from rnncli import atomic, modeldir
 
 pytestmark = pytest.mark.tf
 
@@ -251,11 +251,12 @@ def test_crash_between_the_two_renames_then_load_recovers(previous: tuple[Path, 
     proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL
     assert not model.exists()
-    assert len(hidden(model.parent)) == 2  # .m.old-PID (previous), .m.tmp-PID (new, unswapped)
+    # .m.old-PID@HOST (previous), .m.tmp-PID@HOST (new, unswapped)
+    assert len(hidden(model.parent)) == 2
     after = forecast(model)
     assert after.returncode == 0, after.stderr
     assert after.stdout == before
-    assert f"recovered {model} from .m.old-{proc.pid}" in after.stderr
+    assert f"recovered {model} from .m.old-{proc.pid}@{atomic.host_name()}" in after.stderr
     assert hidden(model.parent) == []
 
 

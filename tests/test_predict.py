@@ -201,7 +201,7 @@ def test_write_atomic_removes_the_temporary_files_of_killed_writes(tmp_path: Pat
     stranger's alone."""
     from rnncli import atomic
 
-    gone, live, host = _dead_pid(), os.getppid(), atomic._host()
+    gone, live, host = _dead_pid(), os.getppid(), atomic.host_name()
     left = tmp_path / f".fc.csv.{gone}.{host}.abcd_123.tmp"
     running = tmp_path / f".fc.csv.{live}.{host}.abcd_123.tmp"
     elsewhere = tmp_path / f".fc.csv.{gone}.{host}x.abcd_123.tmp"  # a shared directory
