@@ -26,19 +26,10 @@ from rnncli import atomic, tables
 from rnncli.card import ModelCard
 from rnncli.data import Panel, format_times
 from rnncli.errors import ArtifactError, ConfigError, DataError
+from rnncli.future import future_gaps, future_inputs, read_future
 from rnncli.inference import predict_scaled
 from rnncli.modeldir import CALIBRATION_FILE, ModelDir, load, load_engine
-from rnncli.prepare import (
-    Prepared,
-    Source,
-    future_gaps,
-    future_inputs,
-    prepare,
-    read_data,
-    read_future,
-    skipped_warning,
-    windows_at,
-)
+from rnncli.prepare import Prepared, Source, prepare, read_data, skipped_warning, windows_at
 from rnncli.timestamps import future_times, position_step
 
 if TYPE_CHECKING:
@@ -81,7 +72,7 @@ def forecast_scaled(
     what the network saw in training (scaled differences with --difference).
 
     `future` (S, >= rounds x horizon, n_inputs - n_targets): the scaled non-target inputs at
-    the steps after each series' end (`prepare.future_inputs`). Each round's known-future
+    the steps after each series' end (`future.future_inputs`). Each round's known-future
     block (its last `engine.n_known` columns) is read from it; past the horizon its rows
     are fed back too. Needed when the model reads known-future inputs, or features and
     steps > horizon.

@@ -8,10 +8,7 @@ command needs (`windows.history`, exactly as in training): predict asks for the 
 series' end, evaluate for every origin of the test part. Its `originals` is the one way back to
 original units and the one source of the naive baselines.
 
-`read_future` reads the future values of the model's feature and known-future inputs from a
-`--future` file, and `future_inputs` assembles, scaled the same way, every non-target input
-the forecast needs at the steps after each series' end (calendar inputs computed from the
-future time stamps).
+The `--future` file is read by `future.py`.
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ import pandas as pd
 from rnncli import calendar
 from rnncli.card import ModelCard, SeriesRecord
 from rnncli.config import DataSpec
-from rnncli.data import Panel, Series, format_time, load_panel, read_table, series_digest
+from rnncli.data import Panel, Series, load_panel, read_table, series_digest
 from rnncli.errors import DataError
 from rnncli.originals import Originals
 from rnncli.timestamps import check_kind, check_steps, ends_before, series_freq, step_ordinals
@@ -44,11 +41,11 @@ def read_csv(
 ) -> Panel:
     """load_panel with the model's columns, after checking that DATA has them all."""
     frame = read_table(source, label)
-    _check_roles(frame, roles, label, model_name)
+    check_roles(frame, roles, label, model_name)
     return load_panel(frame, spec, label, with_freq=False)
 
 
-def _check_roles(frame: pd.DataFrame, roles: dict[str, str], label: str, model_name: str) -> None:
+def check_roles(frame: pd.DataFrame, roles: dict[str, str], label: str, model_name: str) -> None:
     for name, role in roles.items():
         if name not in frame.columns:
             raise DataError(
@@ -58,7 +55,7 @@ def _check_roles(frame: pd.DataFrame, roles: dict[str, str], label: str, model_n
             )
 
 
-def _roles(spec: DataSpec) -> dict[str, str]:
+def roles_of(spec: DataSpec) -> dict[str, str]:
     roles: dict[str, str] = {}
     if spec.time_col is not None:
         roles[spec.time_col] = "the time column"
@@ -73,7 +70,7 @@ def _roles(spec: DataSpec) -> dict[str, str]:
 def read_data(card: ModelCard, source: Source, label: str, model_name: str) -> Panel:
     """DATA read with the columns recorded in the model card."""
     spec = card.data_spec()
-    return read_csv(source, label, spec, _roles(spec), model_name)
+    return read_csv(source, label, spec, roles_of(spec), model_name)
 
 
 # ---- the prepared series ---------------------------------------------------------------------
@@ -383,170 +380,15 @@ def test_origins(prep: Prepared, horizon: int, min_look_back: int) -> tuple[np.n
 # ---- --future --------------------------------------------------------------------------------
 
 
-def read_future(card: ModelCard, model_name: str, source: Source, label: str) -> Panel:
-    """The --future file: the model's time and id columns and its feature and known columns
-    (those present; `future_values` says which are missing)."""
-    spec = card.data_spec()
-    frame = read_table(source, label)
-    header = [str(c) for c in frame.columns]
-    wanted = tuple(c for c in (*spec.features, *spec.known) if c in header)
-    if not wanted:
-        needed = ", ".join((*spec.known, *spec.features))
-        raise DataError(
-            f"{label} has none of the columns the forecast reads ahead ({needed}); its "
-            f"columns: {', '.join(header)}"
-        )
-    # the columns wanted are read as 'targets', so that none is picked automatically
-    fspec = DataSpec(spec.time_col, wanted, (), spec.id_col, None, spec.time_format)
-    _check_roles(frame, _roles(DataSpec(spec.time_col, (), (), spec.id_col)), label, model_name)
-    return load_panel(frame, fspec, label, with_freq=False)
-
-
-def future_values(
-    panel: Panel,
-    ids: list[str],
-    times: list[np.ndarray],
-    columns: tuple[str, ...],
-    need: int,
-    what: str,
-) -> np.ndarray:
-    """Values (S, need, len(columns)) of `columns` at each series' next `need` time stamps.
-
-    A missing column, series or step is one DataError naming the first and how many there
-    are; `what` says what they are for.
-    """
-    label = panel.source
-    have = panel.columns.targets
-    absent = [c for c in columns if c not in have]
-    if absent:
-        raise DataError(
-            f"{label} has no column '{absent[0]}' ({len(absent)} of {len(columns)} missing: "
-            f"{', '.join(absent)}); {what}"
-        )
-    pick = [have.index(c) for c in columns]
-    by_id = {s.id: s for s in panel.series}
-    named = panel.columns.id_col is not None
-    lost = [sid for sid in ids if sid not in by_id]
-    if lost:
-        first = f"series '{lost[0]}'" if named else "the series"
-        raise DataError(
-            f"{label} has no rows for {first} ({len(lost)} of {len(ids)} series missing); {what}"
-        )
-    out = np.empty((len(ids), need, len(columns)))
-    gaps: list[tuple[str, str, int]] = []
-    for i, sid in enumerate(ids):
-        rows = _rows_at(panel, by_id[sid], times[i][:need])
-        if (rows < 0).any():
-            gaps.append(_gap(sid, times[i][:need], rows))
-            continue
-        out[i] = by_id[sid].values[rows][:, pick]
-    if gaps:
-        sid, when, _n = gaps[0]
-        where = f"series '{sid}'" if named else "the series"
-        missing = sum(n for _sid, _when, n in gaps)
-        over = f" over {len(gaps)} series" if named else ""
-        raise DataError(
-            f"{label} has no row for {where} at {when} ({missing} missing step"
-            f"{'s' if missing != 1 else ''} in all{over}); {what}"
-        )
-    return out
-
-
-def future_gaps(
-    panel: Panel, ids: list[str], times: list[np.ndarray], need: int
-) -> list[tuple[str, str, int]]:
-    """(id, the first time stamp missing, how many are) of each series in `panel` that lacks
-    a row at one of its next `need` time stamps (series it has no rows for are not listed)."""
-    by_id = {s.id: s for s in panel.series}
-    gaps = []
-    for sid, t in zip(ids, times, strict=True):
-        if sid in by_id:
-            rows = _rows_at(panel, by_id[sid], t[:need])
-            if (rows < 0).any():
-                gaps.append(_gap(sid, t[:need], rows))
-    return gaps
-
-
-def _rows_at(panel: Panel, s: Series, wanted: np.ndarray) -> np.ndarray:
-    """Rows of `s` at the time stamps `wanted` (row positions without a time column), -1
-    where it has none."""
-    if panel.columns.time_col is None:
-        rows = np.arange(len(wanted), dtype=np.int64)
-        return np.where(rows < len(s.values), rows, -1)
-    if s.time.dtype != wanted.dtype:
-        raise DataError(
-            f"{panel.source}: time column '{panel.columns.time_col}' is not like DATA's "
-            f"(dates against numbers); give the same kind of time stamps"
-        )
-    pos = {t: j for j, t in enumerate(s.time.tolist())}
-    return np.array([pos.get(t, -1) for t in wanted.tolist()], dtype=np.int64)
-
-
-def _gap(sid: str, wanted: np.ndarray, rows: np.ndarray) -> tuple[str, str, int]:
-    """(id, the first time stamp without a row, as text, how many have none)."""
-    lost = rows < 0
-    return sid, format_time(wanted[int(np.argmax(lost))]), int(lost.sum())
-
-
-def future_inputs(
-    card: ModelCard,
-    prep: Prepared,
-    times: list[np.ndarray],
-    panel: Panel | None,
-    *,
-    known_steps: int,
-    feature_steps: int,
-) -> np.ndarray:
-    """Scaled non-target inputs (S, known_steps, F - T) at the steps after each series' end.
-
-    Known-future data columns come from the --future `panel` for `known_steps` steps, the
-    calendar encodings from the future time stamps `times`, the past-only features from the
-    panel for the first `feature_steps` (what the recursion feeds back; NaN after them, never
-    read). The columns are in the network's order: features, known, calendar.
-    """
-    c = card.columns
-    n_targets, n_features = len(c.targets), len(c.features)
-    out = np.full((len(prep.ids), known_steps, c.width - n_targets), np.nan)
-    if panel is not None and c.known:
-        out[:, :, n_features : n_features + len(c.known)] = future_values(
-            panel,
-            prep.ids,
-            times,
-            c.known,
-            known_steps,
-            f"the model reads {', '.join(c.known)} at each of the next {known_steps} steps "
-            f"(whole horizons of {card.horizon}): give their values in it",
-        )
-    if panel is not None and c.features and feature_steps:
-        out[:, :feature_steps, :n_features] = future_values(
-            panel,
-            prep.ids,
-            times,
-            c.features,
-            feature_steps,
-            f"forecasting past the horizon feeds back {', '.join(c.features)} for the next "
-            f"{feature_steps} steps: give their values in it, or ask for --steps "
-            f"{card.horizon} or fewer",
-        )
-    if c.calendar:
-        for i, t in enumerate(times):
-            out[i, :, len(c.inputs) - n_targets :] = calendar.encode(t[:known_steps], c.calendar)
-    center = prep.originals.center[:, None, n_targets:]
-    scale = prep.originals.scale[:, None, n_targets:]
-    return ((out - center) / scale).astype(np.float32)
-
-
 __all__ = [
     "Prepared",
     "Source",
+    "check_roles",
     "fingerprint_problems",
-    "future_gaps",
-    "future_inputs",
-    "future_values",
     "prepare",
     "read_csv",
     "read_data",
-    "read_future",
+    "roles_of",
     "skipped_warning",
     "test_origins",
     "windows_at",
