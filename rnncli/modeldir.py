@@ -37,7 +37,8 @@ import yaml
 
 from rnncli import yamlio
 from rnncli.atomic import alive, host_name, make_parents, write_atomic
-from rnncli.card import ModelCard, parse
+from rnncli.card import ModelCard
+from rnncli.cardread import parse
 from rnncli.errors import ArtifactError, describe_os_error
 
 if TYPE_CHECKING:

@@ -126,7 +126,7 @@ def test_damaged_card_is_one_line_naming_the_key(air_copy: Path, edit, fragment:
 
 @pytest.mark.tf
 def test_card_round_trips(air_model: Path) -> None:
-    from rnncli.card import parse
+    from rnncli.cardread import parse
 
     card = load_meta(air_model).card
     again = parse(yaml.safe_load(yaml.safe_dump(card.to_dict())), air_model / META_FILE)

@@ -108,7 +108,7 @@ def dow(dates: pd.DatetimeIndex) -> np.ndarray:
 
 @pytest.mark.tf
 def test_card_records_known_and_calendar_and_round_trips(known_model: Path) -> None:
-    from rnncli.card import parse
+    from rnncli.cardread import parse
 
     meta = card(known_model)
     columns = meta["data"]["columns"]
