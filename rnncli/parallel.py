@@ -100,7 +100,7 @@ def free_memory_mb() -> float:
         if cap != "max":
             used = int((cgroup / "memory.current").read_text())
             free = min(free, (int(cap) - used) / 2**20)
-    return free
+    return max(free, 0.0)
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,7 @@ def test_members_trained_side_by_side_are_the_ones_trained_in_turn(tmp_path: Pat
 def test_when_members_train_side_by_side() -> None:
     from rnncli.parallel import MIN_WINDOWS, PROCESS_MB, auto_jobs, free_memory_mb, usable_cpus
 
-    assert free_memory_mb() > 0 and usable_cpus() >= 1  # what the machine says, when not given
+    assert free_memory_mb() >= 0 and usable_cpus() >= 1  # what the machine says, if not given
 
     fit = {
         "ensemble": 5, "windows": MIN_WINDOWS, "data_bytes": 1 << 20, "threads": 1,
