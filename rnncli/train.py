@@ -396,14 +396,19 @@ def train(
     trainer = Members(m, shape, network, plan, check, threads)
     refit = t.refit if t.refit is not None else not few_windows
     refit = refit and len(val_idx) > 0
-    before_test = np.add(ds.sizes["train"], ds.sizes["val"])[ds.series]
-    # the refit's windows: those whose targets end before the test part
-    seen = np.flatnonzero(ds.origin + w.horizon <= before_test).astype(np.int32)
     more = dataclasses.replace(t, epochs=REFIT_EPOCHS, patience=0)
+
+    def refit_windows() -> Part:
+        """The refit's windows: those whose targets end before the test part."""
+        before_test = np.add(ds.sizes["train"], ds.sizes["val"])[ds.series]
+        return inputs(np.flatnonzero(ds.origin + w.horizon <= before_test).astype(np.int32))
+
     jobs = jobs_for(t, device, threads, len(train_idx), windows)
     t = dataclasses.replace(t, jobs=jobs)  # the card records what ran (the weights are alike)
     run = dataclasses.replace(run, train=t)
-    planned = (inputs(seen), more) if refit else None
+    # side by side, each worker refits its members right after them; in turn, after scoring
+    every = refit_windows() if refit and jobs > 1 else None
+    planned = (every, more) if every is not None else None
     members = trainer.train(t, train_data, val, planned, jobs, on_epoch, note)
     ensemble = MedianEngine([member.engine for member in members])
 
@@ -466,9 +471,10 @@ def train(
         # networks; the scores and intervals above are those of the networks before the refit
         # (windows whose targets end before the test part: the parts' own and those across
         # the train/val boundary). Worker processes (--jobs) ran it right after each member.
+        every = every if every is not None else refit_windows()
         kept = f"; the {len(test_idx)} test windows stay held out" if len(test_idx) else ""
-        note(f"refit: {REFIT_EPOCHS} more epochs on {len(seen)} train and val windows{kept}")
-        refitted = trainer.refit(members, t, inputs(seen), more)
+        note(f"refit: {REFIT_EPOCHS} more epochs on {len(every)} train and val windows{kept}")
+        refitted = trainer.refit(members, t, every, more)
         if refitted is not None:
             members = refitted
         else:
