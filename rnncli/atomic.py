@@ -7,7 +7,7 @@ The new file is written to a hidden temporary file beside the target,
 `.NAME.PID.HOST.XXXXXXXX.tmp`, then renamed over it. A process killed with SIGKILL (or by
 the system) while it writes cannot remove its temporary file; the next write to the same
 target on the same machine removes those whose process is gone (`sweep`), as
-`modeldir.sweep` does for a model directory.
+`dirswap.sweep` does for a model directory.
 """
 
 from __future__ import annotations

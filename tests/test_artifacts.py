@@ -14,6 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from rnncli import dirswap
 from rnncli import modeldir as artifacts
 from rnncli.card import SCHEMA_VERSION
 from rnncli.cli import app
@@ -451,7 +452,7 @@ def test_the_swap_is_one_exchange(tiny_model, tmp_path, monkeypatch) -> None:
     target = tmp_path / "model"
     save(target, tiny_model, "first")
     seen: list[bool] = []
-    real = artifacts._exchange
+    real = dirswap._exchange
 
     def exchange(a: Path, b: Path) -> bool:
         done = real(a, b)
@@ -459,7 +460,7 @@ def test_the_swap_is_one_exchange(tiny_model, tmp_path, monkeypatch) -> None:
         assert load_meta(b).card.created == ("second" if done else "first")
         return done
 
-    monkeypatch.setattr(artifacts, "_exchange", exchange)
+    monkeypatch.setattr(dirswap, "_exchange", exchange)
     save(target, tiny_model, "second", force=True)
     assert seen == [True]  # Linux: the exchange is available
     assert load_meta(target).card.created == "second"
@@ -473,7 +474,7 @@ def test_failure_at_the_final_rename_keeps_previous(tiny_model, tmp_path, monkey
     target = tmp_path / "model"
     save(target, tiny_model, "first")
     before = snapshot(target)
-    monkeypatch.setattr(artifacts, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(dirswap, "_exchange", lambda a, b: False)
     real_rename = Path.rename
 
     def rename(self: Path, to):

@@ -4,7 +4,7 @@ Every trial checks what the README promises: the previous model still loads and 
 exactly as before, the previous forecast file is whole (old or new, never a part), and an
 interrupted training run is saved beside the model, never over it. The crash between the two
 renames of the fallback swap (file systems without RENAME_EXCHANGE) is reached with the test
-hook `RNNCLI_TEST_SWAP=crash-between-renames` (`rnncli.modeldir.TEST_SWAP_HOOK`), which
+hook `RNNCLI_TEST_SWAP=crash-between-renames` (`rnncli.dirswap.TEST_SWAP_HOOK`), which
 makes the process SIGKILL itself right there. Tiny models, few epochs; the processes are real
 (`python -m rnncli`), since signals and SIGKILL cannot be tried in-process.
 """
